@@ -1,0 +1,57 @@
+# gendiff: `make study` sets up and runs the study (default profile, refreshes notebooks/*.ipynb);
+#          `make test`  sets up and runs every test (pytest + nbval of every notebook at the smoke profile).
+# Both are idempotent: set-up is skipped while .venv is newer than pyproject.toml.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.gendiff-installed
+CI_RUNS := $(CURDIR)/runs/ci
+
+# Jupyter, IPython, matplotlib and caches live inside the project, never in $HOME; offline and headless.
+export MPLBACKEND := Agg
+export HF_HUB_OFFLINE := 1
+export JUPYTER_CONFIG_DIR := $(CURDIR)/.state/jupyter/config
+export JUPYTER_DATA_DIR := $(CURDIR)/.state/jupyter/data
+export JUPYTER_RUNTIME_DIR := $(CURDIR)/.state/jupyter/runtime
+export JUPYTER_PLATFORM_DIRS := 1
+export IPYTHONDIR := $(CURDIR)/.state/ipython
+export MPLCONFIGDIR := $(CURDIR)/.state/matplotlib
+export XDG_CACHE_HOME := $(CURDIR)/.state/cache
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: setup study test unit notebooks sync bench lab clean
+
+setup: $(STAMP)
+
+# torch==2.13.0 first (the local CPU wheel; never the multi-GB CUDA build), then the package with dev extras.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev]"
+	@mkdir -p .state && touch $@
+
+study: setup
+	$(PY) -m gendiff run --profile default --refresh
+
+test: setup
+	rm -rf $(CI_RUNS)
+	$(PY) -m gendiff run --profile smoke --prepare-only --out $(CI_RUNS)/notebooks --no-progress
+	GENDIFF_RUNS=$(CI_RUNS) $(PY) -m pytest -p no:cacheprovider tests \
+	  $$(ls $(CI_RUNS)/notebooks/[0-9]*.ipynb | grep -v 00_index) $(CI_RUNS)/notebooks/00_index.ipynb --nbval-lax
+
+unit: setup
+	$(PY) -m pytest -q tests
+
+sync:
+	$(PY) -m jupytext --sync notebooks/[0-9]*.py
+
+bench: setup
+	$(PY) bench/bench_empirical.py
+
+lab: setup
+	$(PY) -m jupyter lab notebooks/
+
+clean:
+	rm -rf runs .state

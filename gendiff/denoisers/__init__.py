@@ -1,0 +1,8 @@
+"""Every object the study compares is a Denoiser D(x, sigma): see base.py."""
+from .base import Denoiser, as_sigma
+from .empirical import EmpiricalDenoiser
+from .gaussian import GaussianDenoiser
+from .linear import LinearDenoiser, fit_linear_closed_form, fit_linear_dsm, fit_linear_sgd, linear_dsm_loss_eps
+
+__all__ = ["Denoiser", "as_sigma", "EmpiricalDenoiser", "GaussianDenoiser", "LinearDenoiser", "fit_linear_dsm",
+           "fit_linear_sgd", "fit_linear_closed_form", "linear_dsm_loss_eps"]

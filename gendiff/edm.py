@@ -1,0 +1,90 @@
+"""EDM conventions (Karras et al. 2022), STUDY.md section 0: noise grid, training noise, preconditioning, loss."""
+from __future__ import annotations
+
+
+import torch
+from torch import nn
+
+from ._checks import check_int, check_positive
+from .denoisers.base import Denoiser, as_sigma
+
+SIGMA_MIN, SIGMA_MAX, RHO = 0.002, 80.0, 7.0
+SIGMA_DATA = 0.5
+P_MEAN, P_STD = -1.2, 1.2
+
+
+def sigma_grid(n: int = 10, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX, rho: float = RHO) -> torch.Tensor:
+    """The n EDM noise levels, decreasing from sigma_max to sigma_min (EDM eq 5, float64).
+
+    sigma_i = (s_max^(1/rho) + i/(n-1) (s_min^(1/rho) - s_max^(1/rho)))^rho, i = 0..n-1. n = 10 gives the levels
+    seed 001 evaluates at; n = 18 is EDM's default sampler."""
+    check_int("n", n, low=2)
+    check_positive("sigma_min", sigma_min)
+    check_positive("sigma_max", sigma_max)
+    i = torch.arange(n, dtype=torch.float64)
+    a, b = sigma_max ** (1 / rho), sigma_min ** (1 / rho)
+    return (a + i / (n - 1) * (b - a)) ** rho
+
+
+def sampling_steps(n: int = 18, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX, rho: float = RHO,
+                   denoise_last: bool = True) -> torch.Tensor:
+    """The sampler's time steps: the n-level grid, then sigma = 0 (a final denoise) unless denoise_last=False."""
+    s = sigma_grid(n, sigma_min, sigma_max, rho)
+    return torch.cat([s, s.new_zeros(1)]) if denoise_last else s
+
+
+def sample_training_sigma(n: int, P_mean: float = P_MEAN, P_std: float = P_STD, *, generator=None,
+                          device=None) -> torch.Tensor:
+    """ln sigma ~ N(P_mean, P_std^2): EDM's training-noise distribution."""
+    gdev = generator.device if generator is not None else "cpu"
+    z = torch.randn(n, generator=generator, device=gdev)
+    return (P_mean + P_std * z).exp().to(device) if device is not None else (P_mean + P_std * z).exp()
+
+
+def loss_weight(sigma: torch.Tensor, sigma_data: float = SIGMA_DATA) -> torch.Tensor:
+    """lambda(sigma) = (sigma^2 + sd^2) / (sigma sd)^2 (EDM eq 8/Table 1)."""
+    return (sigma**2 + sigma_data**2) / (sigma * sigma_data) ** 2
+
+
+def preconditioning(sigma: torch.Tensor, sigma_data: float = SIGMA_DATA):
+    """c_skip, c_out, c_in, c_noise of EDM Table 1."""
+    s2, sd2 = sigma**2, sigma_data**2
+    c_skip = sd2 / (s2 + sd2)
+    c_out = sigma * sigma_data / (s2 + sd2).sqrt()
+    c_in = 1 / (s2 + sd2).sqrt()
+    c_noise = sigma.log() / 4
+    return c_skip, c_out, c_in, c_noise
+
+
+def _bcast(sigma: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    return sigma.reshape(-1, *([1] * (x.ndim - 1)))
+
+
+def edm_loss(denoiser, y: torch.Tensor, *, P_mean: float = P_MEAN, P_std: float = P_STD,
+             sigma_data: float = SIGMA_DATA, generator=None) -> torch.Tensor:
+    """EDM training loss (eq 8): mean over the batch of lambda(sigma) ||D(y + n; sigma) - y||^2 / d."""
+    sigma = sample_training_sigma(y.shape[0], P_mean, P_std, generator=generator, device=y.device)
+    gdev = generator.device if generator is not None else y.device
+    n = torch.randn(y.shape, generator=generator, device=gdev).to(y.device) * _bcast(sigma, y)
+    err = (denoiser(y + n, sigma) - y) ** 2
+    return (loss_weight(sigma, sigma_data) * err.reshape(y.shape[0], -1).mean(1)).mean()
+
+
+class EDMPrecond(Denoiser):
+    """D(x; sigma) = c_skip x + c_out F(c_in x, c_noise): a thin wrapper that turns any network F(x, c_noise)
+    into a gendiff Denoiser (EDM eq 7)."""
+
+    def __init__(self, model: nn.Module, sigma_data: float = SIGMA_DATA):
+        super().__init__()
+        self.model = model
+        self.sigma_data = sigma_data
+
+    name = "network"
+
+    def denoise(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        c_skip, c_out, c_in, c_noise = preconditioning(sigma.to(torch.float32), self.sigma_data)
+        b = lambda t: _bcast(t, x)  # noqa: E731
+        F_x = self.model(b(c_in) * x, c_noise)
+        return b(c_skip) * x + b(c_out) * F_x.to(x.dtype)
+
+

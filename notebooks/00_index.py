@@ -1,0 +1,92 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # gendiff · Why do diffusion models generalize? — index and claims ledger
+#
+# This study reproduces, checks and extends three works at a scale that runs on two CPU cores:
+#
+# | seed | work | question |
+# |---|---|---|
+# | 000 | Merger & Goldt 2025, *Generalization dynamics of linear diffusion models* | what does a linear denoiser learn from $N$ Gaussian samples in $d$ dimensions? |
+# | 001 | Li, Dai & Qu, NeurIPS 2024, *Understanding generalizability of diffusion models requires rethinking the hidden Gaussian structure* | are trained denoisers close to the Gaussian (Wiener) denoiser of the training set? |
+# | 002 | Niedoba et al., ICML 2025, *Towards a mechanistic explanation of diffusion model generalization* | do networks act as local patch-wise denoisers? |
+#
+# **The one idea of the code.** Everything compared is a *Denoiser* $D(x,\sigma)$: trained nets (through EDM
+# preconditioning), the Gaussian denoiser $D_G$, the empirical-optimal denoiser $D_M$, linear models, and patch
+# denoisers. Metrics, samplers and plots take any Denoiser.
+#
+# **How to read.** Each notebook states a claim, runs the experiment, plots it and ends in an `assert` with a
+# tolerance that could fail. The committed notebooks are executed at the `default` profile.
+#
+# **How to rerun.** `make study` runs every notebook at the default profile and refreshes these files.
+# `python -m gendiff run -p smoke 01` runs notebook 01 at the CI profile into `runs/smoke/`.
+# `python -m gendiff run 01 --set d=64` changes a parameter; every parameter is checked before anything runs.
+# `python -m gendiff params 01` lists the parameters of notebook 01.
+#
+# | notebook | claims |
+# |---|---|
+# | [01_linear_theory](01_linear_theory.ipynb) | seed 000: $\rho_N=\mathcal N(\mu_0,\Sigma_0+cI)$, test loss, null directions, KL vs $N/d$, sampler bias, linear vs MLP |
+# | [02_gaussian_optimality](02_gaussian_optimality.ipynb) | seed 001: Theorem 1 on digits and MNIST, eq 7 trajectory, $D_G$ vs $D_M$ samples |
+# | 03–11 | model zoo, linearity, Gaussian structure, sweeps, locality, PSPC (later issues) |
+
+# %% tags=["parameters"]
+profile = "default"
+require_complete = True  # every claim of a notebook that ran must have a recorded verdict
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from gendiff.ledger import ledger_table
+from gendiff.plots import style
+from gendiff.results import Results, load_results
+
+style()
+pd.set_option("display.max_colwidth", 90)
+table = ledger_table(profiles=(profile,))
+runs = load_results(profile)
+print(f"profile {profile!r}: results of {len(runs)} notebooks: {', '.join(runs) or 'none yet'}")
+
+# %% [markdown]
+# ## The claims ledger
+# One row per claim: the paper's number, ours, the profile it was measured at, and the verdict. **holds** means
+# the claim holds at our scale and the notebook asserts it. **differs** means our small-scale result departs from
+# the paper; the notebook says how, and asserts our own number. Rows still to come say so.
+
+# %%
+table[["id", "figure", "claim", "paper", "ours", "verdict", "notebook"]].style.hide(axis="index").map(
+    lambda v: {"holds": "background-color:#d8f0d8", "differs": "background-color:#f6e0c0",
+               "not run": "color:#999", "not yet reproduced": "color:#999"}.get(v, ""), subset=["verdict"])
+
+# %%
+counts = table.groupby(["seed", "verdict"]).size().unstack(fill_value=0)
+ax = counts.plot.barh(stacked=True, figsize=(7, 2.4),
+                      color={"holds": "#4c9a4c", "differs": "#d08c2c", "not run": "#bbbbbb",
+                             "not yet reproduced": "#e4e4e4"})
+ax.set(xlabel="claims", ylabel="seed", title=f"claims ledger ({profile} profile)")
+ax.legend(fontsize=8, loc="lower right")
+plt.tight_layout()
+
+# %% [markdown]
+# **Check.** Every claim assigned to a notebook that has run must carry a verdict. A notebook that stopped early
+# leaves its later rows empty, and this cell fails.
+
+# %%
+ran = table[table.notebook.isin(runs)]
+missing = ran[ran.verdict == "not run"]
+print(f"{len(ran)} claims from {len(runs)} notebooks; {int((ran.verdict == 'holds').sum())} hold, "
+      f"{int((ran.verdict == 'differs').sum())} differ, {len(missing)} missing")
+Results("00_index", profile).number("claims_recorded", int(len(ran) - len(missing)))
+if require_complete:
+    assert missing.empty, f"claims without a verdict: {list(missing.id)}"

@@ -1,0 +1,73 @@
+import math
+
+import pytest
+import torch
+
+from gendiff import GendiffError, edm
+from gendiff.nets import MLP
+
+PAPER_LEVELS = [80, 42.41519, 21.10868, 9.72320, 4.06612, 1.50174, 0.469979, 0.116639, 0.0204353, 0.002]
+
+
+def test_ten_levels_pinned():
+    s = edm.sigma_grid(10)
+    assert len(s) == 10
+    for got, want in zip(s.tolist(), PAPER_LEVELS):
+        assert got == pytest.approx(want, rel=5e-6)  # the list is given to 6 significant digits
+
+
+def test_sampling_steps_end_at_zero():
+    t = edm.sampling_steps(18)
+    assert len(t) == 19 and t[-1] == 0 and t[0] == 80 and t[-2] == pytest.approx(0.002)
+    assert torch.all(t[:-1] > t[1:])
+    assert len(edm.sampling_steps(18, denoise_last=False)) == 18
+
+
+def test_bad_grid_parameters():
+    with pytest.raises(GendiffError, match="sigma_min"):
+        edm.sigma_grid(10, sigma_min=0)
+    with pytest.raises(GendiffError, match="n must be"):
+        edm.sigma_grid(1)
+
+
+def test_training_sigma_distribution():
+    g = torch.Generator().manual_seed(0)
+    s = edm.sample_training_sigma(200000, generator=g)
+    assert s.log().mean().item() == pytest.approx(-1.2, abs=0.01)
+    assert s.log().std().item() == pytest.approx(1.2, abs=0.01)
+
+
+def test_preconditioning_identities():
+    s = torch.tensor([0.002, 0.5, 80.0])
+    c_skip, c_out, c_in, c_noise = edm.preconditioning(s)
+    sd = edm.SIGMA_DATA
+    # EDM: c_skip^2 sd^2 ... the effective target has unit variance: c_skip^2 (s^2+sd^2) + c_out^2 ... identities
+    assert torch.allclose(c_skip + c_out**2 / sd**2, torch.ones(3), atol=1e-6)
+    assert torch.allclose(c_in, 1 / (s**2 + sd**2).sqrt())
+    assert torch.allclose(c_noise, s.log() / 4)
+    assert edm.loss_weight(torch.tensor(0.5)).item() == pytest.approx((0.25 + 0.25) / (0.25 * 0.25))
+
+
+def test_precond_of_zero_network_is_c_skip():
+    class Zero(torch.nn.Module):
+        def forward(self, x, c):
+            return torch.zeros_like(x)
+
+    D = edm.EDMPrecond(Zero())
+    x = torch.randn(4, 3)
+    out = D(x, 2.0)
+    assert torch.allclose(out, x * 0.25 / (4 + 0.25))
+    with pytest.raises(GendiffError, match="sigma must be > 0"):
+        D(x, 0.0)
+
+
+def test_edm_loss_of_perfect_denoiser_on_single_point_is_zero():
+    y0 = torch.randn(1, 5)
+
+    class Oracle(torch.nn.Module):
+        def forward(self, x, sigma):
+            return y0.expand_as(x)
+
+    y = y0.expand(16, 5).clone()
+    assert edm.edm_loss(Oracle(), y, generator=torch.Generator().manual_seed(0)).item() == 0.0
+    assert math.isfinite(edm.edm_loss(edm.EDMPrecond(MLP(5, hidden=8)), y).item())

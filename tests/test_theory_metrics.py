@@ -1,0 +1,127 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gendiff import GendiffError, edm, theory
+from gendiff.data import GaussianData, empirical_moments
+from gendiff.denoisers import GaussianDenoiser, LinearDenoiser, fit_linear_dsm
+from gendiff.metrics import (dsm_loss_linear, gaussian_kl, memorization_fraction, nearest_neighbors,
+                             score_field_rmse)
+from gendiff.sampling import edm_sampler, pushforward_gaussian
+
+
+def test_gaussian_kl_against_monte_carlo():
+    g = torch.Generator().manual_seed(0)
+    d = 4
+    A, B = (torch.randn(d, d, generator=g, dtype=torch.float64) for _ in range(2))
+    S1, S2 = A @ A.T + 0.5 * torch.eye(d), B @ B.T + 0.5 * torch.eye(d)
+    m1, m2 = torch.randn(d, generator=g, dtype=torch.float64), torch.randn(d, generator=g, dtype=torch.float64)
+    p = torch.distributions.MultivariateNormal(m1, S1)
+    q = torch.distributions.MultivariateNormal(m2, S2)
+    x = p.sample((400000,))
+    lr = p.log_prob(x) - q.log_prob(x)
+    assert abs(gaussian_kl(m1, S1, m2, S2) - lr.mean().item()) < 4 * lr.std().item() / math.sqrt(len(x))
+    assert gaussian_kl(m1, S1, m1, S1) == pytest.approx(0, abs=1e-12)
+    assert torch.distributions.kl_divergence(p, q).item() == pytest.approx(gaussian_kl(m1, S1, m2, S2), rel=1e-9)
+
+
+def test_gaussian_kl_singular():
+    S = torch.diag(torch.tensor([1.0, 0.0], dtype=torch.float64))
+    assert gaussian_kl(torch.zeros(2), S, torch.zeros(2), torch.eye(2)) == math.inf
+    with pytest.raises(GendiffError, match="singular"):
+        gaussian_kl(torch.zeros(2), torch.eye(2), torch.zeros(2), S)
+
+
+@pytest.mark.parametrize("d,N", [(3, 10), (5, 40)])
+def test_expected_kl_exact_vs_monte_carlo(d, N):
+    rho = GaussianData.power_law(d, k=1.5, mean_scale=2.0, seed=1)
+    fwd, rev = [], []
+    for s in range(3000):
+        m0, S0 = empirical_moments(rho.sample(N, seed=s))
+        fwd.append(gaussian_kl(m0, S0, rho.mu, rho.Sigma))
+        rev.append(gaussian_kl(rho.mu, rho.Sigma, m0, S0))
+    for vals, ex in ((fwd, theory.expected_kl_forward(d, N)), (rev, theory.expected_kl_reverse(d, N))):
+        v = np.array(vals)
+        assert abs(v.mean() - ex) < 4 * v.std() / math.sqrt(len(v))
+    assert theory.expected_kl_forward(d, d) == math.inf
+    # large N: both approach d(d+3)/(4N)
+    assert theory.expected_kl_forward(8, 100000) == pytest.approx(theory.kl_large_N(8, 100000), rel=0.01)
+    assert theory.expected_kl_reverse(8, 100000) == pytest.approx(theory.kl_large_N(8, 100000), rel=0.01)
+
+
+def test_dsm_loss_linear_matches_monte_carlo_and_gap_formula():
+    rho = GaussianData.power_law(6, k=1.0, mean_scale=1.0, seed=0)
+    X = rho.sample(4, seed=2)  # N < d
+    mu0, S0 = empirical_moments(X)
+    s = 0.8
+    W, b = GaussianDenoiser(mu0, S0, c=0.05).wiener(s)
+    g = torch.Generator().manual_seed(0)
+    xt = rho.sample(300000, seed=9)
+    noisy = xt + s * torch.randn(xt.shape, generator=g, dtype=torch.float64)
+    per = ((noisy @ W.T + b - xt) ** 2).sum(1)
+    test = dsm_loss_linear(W, b, rho.mu, rho.Sigma, s)
+    assert abs(per.mean().item() - test) < 4 * per.std().item() / math.sqrt(len(per))
+    train = dsm_loss_linear(W, b, mu0, S0, s)
+    gap = theory.test_train_gap(rho.Sigma, S0, rho.mu - mu0, s, c=0.05)
+    assert test - train == pytest.approx(gap, rel=1e-9)
+    lam, contrib = theory.test_train_gap_modes(rho.Sigma, S0, rho.mu - mu0, s, c=0.05)
+    assert int((lam == 0).sum()) == 3  # d - N + 1 null directions (rank N - 1)
+    assert theory.null_direction_gap(rho.Sigma, S0, rho.mu - mu0, s, c=0.05) == pytest.approx(
+        float(contrib[lam == 0].sum()))
+
+
+def test_c_early_stopping_closed_form_vs_quadrature_and_training():
+    eta, tau = 0.1, 500
+    quad = theory.ode_output_variance(theory.early_stopping_gain(0.0, eta, tau))
+    assert theory.c_early_stopping(eta, tau) == pytest.approx(quad, rel=1e-6)
+    assert theory.c_early_stopping(eta, 1e6) == pytest.approx(math.exp(-np.euler_gamma) / (2 * eta * 1e6), rel=1e-3)
+    # a trained model on N < d: unseen directions get that variance through a fine sampler
+    rho = GaussianData.power_law(6, k=1.0, seed=0)
+    X = rho.sample(3, seed=1)
+    mu0, S0 = empirical_moments(X)
+    lv = edm.sampling_steps(150)[:-1]
+    L, _ = fit_linear_dsm(mu0, S0, lv, steps=tau, lr=eta)
+    f = lambda x: edm_sampler(L, x, num_steps=150, dtype=torch.float64)  # noqa: E731
+    _, C = pushforward_gaussian(f, torch.zeros(6), 80.0**2 * torch.eye(6))
+    lam, U = torch.linalg.eigh(S0)
+    null = U[:, lam < 1e-12]
+    assert (null.T @ C @ null).diagonal().mean().item() == pytest.approx(theory.c_early_stopping(eta, tau), rel=0.03)
+
+
+def test_ridge_gives_c_and_sigma_min_gives_sigma_min_squared():
+    rho = GaussianData.power_law(5, k=1.0, seed=0)
+    mu0, S0 = empirical_moments(rho.sample(3, seed=1))
+    G = GaussianDenoiser(mu0, S0, c=0.2)
+    _, C = pushforward_gaussian(lambda x: G.trajectory(x, 80.0, 0.0), torch.zeros(5), 80.0**2 * torch.eye(5))
+    target = S0 + 0.2 * torch.eye(5, dtype=torch.float64)
+    evC = torch.linalg.eigvalsh(C)
+    evT = torch.linalg.eigvalsh(target)
+    assert torch.allclose(evC, evT * 80**2 / (80**2 + evT), rtol=1e-9)
+    G0 = GaussianDenoiser(mu0, S0)
+    _, C2 = pushforward_gaussian(lambda x: G0.trajectory(x, 80.0, 0.3), torch.zeros(5), 80.0**2 * torch.eye(5))
+    ev2 = torch.linalg.eigvalsh(C2)
+    lam = torch.linalg.eigvalsh(S0).clamp_min(0)
+    assert torch.allclose(ev2, (lam + theory.c_sigma_min(0.3)) * 80**2 / (80**2 + lam), rtol=1e-6)
+
+
+def test_score_field_rmse_and_nearest_neighbors():
+    y = torch.randn(30, 8)
+    G = GaussianDenoiser.from_data(y)
+    assert score_field_rmse(G, G, y, 1.0) == 0.0
+    L = LinearDenoiser.closed_form(*empirical_moments(y), [1.0])
+
+    class Shift(torch.nn.Module):
+        def forward(self, x, s):
+            return G(x, s) + 0.5
+
+    assert score_field_rmse(Shift(), G, y, 1.0, generator=torch.Generator().manual_seed(0)) == pytest.approx(0.5, rel=1e-5)
+    assert score_field_rmse(L, G, y, 1.0) == pytest.approx(0.0, abs=1e-5)
+    d, i = nearest_neighbors(y[:5] + 1e-4, y, k=2)
+    assert torch.equal(i[:, 0], torch.arange(5))
+    brute = torch.cdist(y[:5].double() + 1e-4, y.double())
+    assert torch.allclose(d[:, 1].double(), brute.sort(1).values[:, 1], atol=1e-5)
+    assert memorization_fraction(y[:10] + 1e-3, y) == 1.0
+    far = torch.randn(10, 8) * 5
+    assert memorization_fraction(far, y) < 0.5
