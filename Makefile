@@ -37,8 +37,8 @@ study: setup
 
 test: setup
 	rm -rf $(CI_RUNS)
-	$(PY) -m gendiff run --profile smoke --prepare-only --out $(CI_RUNS)/notebooks --no-progress
-	GENDIFF_RUNS=$(CI_RUNS) $(PY) -m pytest -p no:cacheprovider tests \
+	GENDIFF_RUNS=$(CI_RUNS) $(PY) -m gendiff run --profile smoke --prepare-only --out $(CI_RUNS)/notebooks --no-progress
+	GENDIFF_RUNS=$(CI_RUNS) GENDIFF_CACHE=$(CI_RUNS)/cache $(PY) -m pytest -p no:cacheprovider tests \
 	  $$(ls $(CI_RUNS)/notebooks/[0-9]*.ipynb | grep -v 00_index) $(CI_RUNS)/notebooks/00_index.ipynb --nbval-lax
 
 unit: setup
@@ -49,6 +49,7 @@ sync:
 
 bench: setup
 	$(PY) bench/bench_empirical.py
+	$(PY) bench/bench_training.py
 
 lab: setup
 	$(PY) -m jupyter lab notebooks/

@@ -76,3 +76,49 @@ def memorization_fraction(x: torch.Tensor, y: torch.Tensor, ratio: float = 1 / 3
     """Share of samples x whose nearest / second-nearest training distance is < ratio (STUDY.md section 2)."""
     d, _ = nearest_neighbors(x, y, k=2)
     return float((d[:, 0] / d[:, 1].clamp_min(1e-12) < ratio).double().mean())
+
+
+@torch.no_grad()
+def linearity_score(D, x1: torch.Tensor, x2: torch.Tensor, sigma: float, a: float = 2**-0.5, b: float | None = None,
+                    *, center: torch.Tensor | None = None, kind: str = "cos", generator=None) -> float:
+    """Linearity score (001 eq 11; kind='nmse': eq 12) of D at noise sigma over pairs of clean images x1, x2.
+
+    z_j = x_j + sigma eps_j; with a^2 + b^2 = 1 the combination a z1 + b z2 keeps noise variance sigma^2.
+    cos:  E cos(D(a z1 + b z2), a D(z1) + b D(z2));   nmse: E ||D(a z1 + b z2) - (a D(z1) + b D(z2))|| / ||D(.)||.
+    center=mu scores the centred form: D(mu + a(z1 - mu) + b(z2 - mu)) - mu against a(D(z1) - mu) + b(D(z2) - mu),
+    which is exactly 1 for any affine map that fixes mu (D_G), while the paper's raw form is not (a + b != 1)."""
+    b = (1 - a * a) ** 0.5 if b is None else b
+    if abs(a * a + b * b - 1) > 1e-6:
+        raise GendiffError(f"linearity score needs a^2 + b^2 = 1, got a={a}, b={b}")
+    if kind not in ("cos", "nmse"):
+        raise GendiffError(f"kind must be 'cos' or 'nmse', got {kind!r}")
+    gdev = generator.device if generator is not None else "cpu"
+    noise = lambda x: torch.randn(x.shape, generator=generator, device=gdev, dtype=x.dtype).to(x.device)  # noqa: E731
+    z1, z2 = x1 + sigma * noise(x1), x2 + sigma * noise(x2)
+    mu = torch.zeros_like(z1[:1]) if center is None else center.reshape(1, *z1.shape[1:]).to(z1)
+    lhs = flat(D(mu + a * (z1 - mu) + b * (z2 - mu), sigma) - mu)
+    rhs = flat(a * (D(z1, sigma) - mu) + b * (D(z2, sigma) - mu))
+    if kind == "cos":
+        return float(torch.nn.functional.cosine_similarity(lhs.double(), rhs.double(), dim=1).mean())
+    return float(((lhs - rhs).norm(dim=1) / lhs.norm(dim=1).clamp_min(1e-12)).mean())
+
+
+def weight_nmse(W, W_ref) -> float:
+    """||W - W_ref||_F^2 / ||W_ref||_F^2 (001: NMSE between W_L and W_G)."""
+    W, W_ref = (torch.as_tensor(t, dtype=torch.float64).detach() for t in (W, W_ref))
+    return float(((W - W_ref) ** 2).sum() / (W_ref**2).sum())
+
+
+def singular_vector_alignment(W, U_ref, k: int = 100) -> torch.Tensor:
+    """|cos| between the k leading left singular vectors of W and the k leading columns of U_ref (001 Fig 4):
+    a (k, k) matrix, the identity when they align."""
+    W = torch.as_tensor(W, dtype=torch.float64).detach()
+    k = min(k, W.shape[0], U_ref.shape[1])
+    U, _, _ = torch.linalg.svd(W)
+    return (U[:, :k].T @ torch.as_tensor(U_ref, dtype=torch.float64)[:, :k]).abs()
+
+
+def generalization_score(x: torch.Tensor, y: torch.Tensor) -> float:
+    """GL (001 eq 14): mean over samples x_i of ||x_i - NN(x_i)|| / ||x_i||, NN the nearest training image in y."""
+    d, _ = nearest_neighbors(x, y, k=1)
+    return float((d[:, 0].double() / flat(x).double().norm(dim=1).clamp_min(1e-12)).mean())

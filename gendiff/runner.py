@@ -122,7 +122,7 @@ def validate(name: str, defaults: dict, params: dict) -> dict:
             if not Path(path).expanduser().exists():
                 raise GendiffError(f"parameter 'data_path': {path!r} does not exist")
         size = dataset_size(ds, path)
-        for k in ("N", "Ns"):
+        for k in [k for k in merged if k in ("N", "Ns") or k.startswith("N_")]:
             for x in _values(merged.get(k, [])):
                 if x > size:
                     raise GendiffError(f"parameter {k!r}: N={x} is larger than the dataset {ds!r} ({size} images)")

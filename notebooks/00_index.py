@@ -24,7 +24,8 @@
 #
 # **The one idea of the code.** Everything compared is a *Denoiser* $D(x,\sigma)$: trained nets (through EDM
 # preconditioning), the Gaussian denoiser $D_G$, the empirical-optimal denoiser $D_M$, linear models, and patch
-# denoisers. Metrics, samplers and plots take any Denoiser.
+# denoisers. Metrics, samplers and plots take any Denoiser. Trained nets come from a content-addressed cache
+# (`gendiff.cache.get_model`): every notebook that needs "the channel-16 net on N = 1024" trains it once.
 #
 # **How to read.** Each notebook states a claim, runs the experiment, plots it and ends in an `assert` with a
 # tolerance that could fail. The committed notebooks are executed at the `default` profile.
@@ -38,7 +39,9 @@
 # |---|---|
 # | [01_linear_theory](01_linear_theory.ipynb) | seed 000: $\rho_N=\mathcal N(\mu_0,\Sigma_0+cI)$, test loss, null directions, KL vs $N/d$, sampler bias, linear vs MLP |
 # | [02_gaussian_optimality](02_gaussian_optimality.ipynb) | seed 001: Theorem 1 on digits and MNIST, eq 7 trajectory, $D_G$ vs $D_M$ samples |
-# | 03–11 | model zoo, linearity, Gaussian structure, sweeps, locality, PSPC (later issues) |
+# | [03_linearity](03_linearity.ipynb) | seed 001 Fig 1, 10: the linearity score rises with $N$ (raw and centred forms) |
+# | [04_gaussian_structure](04_gaussian_structure.ipynb) | seed 001 Figs 2–5, App D: $D_L$, $D_G$, $D_M$ vs the net; $W_L\to W_G$; memorizing vs generalizing |
+# | 05–11 | dataset-size, capacity and training-time sweeps, strong generalization, locality, PSPC (later issues) |
 
 # %% tags=["parameters"]
 profile = "default"

@@ -1,0 +1,160 @@
+"""Content-addressed store of trained nets: each NetConfig is trained once and reused by every notebook.
+
+Layout: <cache>/<key>/config.json, model.safetensors (final EMA weights), snapshots/step_<n>.safetensors and,
+while training, checkpoint.pt (resumable state). Every file is written to a temporary name and renamed, and
+each weights file's sha256 is recorded in manifest.json, so an interrupted run never leaves a file that looks
+complete, and a truncated or altered file is detected on load."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from ._checks import GendiffError
+from .results import atomic_write_text, project_root
+from .train import TRAIN_CODE_VERSION, EDMTrainer
+from .zoo import NetConfig
+
+
+def cache_dir() -> Path:
+    """$GENDIFF_CACHE or <root>/cache."""
+    return Path(os.environ["GENDIFF_CACHE"]).resolve() if os.environ.get("GENDIFF_CACHE") else project_root() / "cache"
+
+
+def config_key(cfg: NetConfig) -> str:
+    """sha256 of the config and the training code version (16 hex digits)."""
+    blob = json.dumps({"config": cfg.to_dict(), "train_code_version": TRAIN_CODE_VERSION}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _atomic_save(write, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class ModelStore:
+    """The folder of one config."""
+
+    def __init__(self, cfg: NetConfig, root: Path | None = None):
+        self.cfg = cfg
+        self.key = config_key(cfg)
+        self.dir = (root or cache_dir()) / self.key
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.dir / "manifest.json"
+
+    def manifest(self) -> dict:
+        return json.loads(self.manifest_path.read_text()) if self.manifest_path.exists() else {}
+
+    def _record(self, name: str, path: Path) -> None:
+        m = self.manifest()
+        m[name] = _sha256(path)
+        atomic_write_text(self.manifest_path, json.dumps(m, indent=1))
+
+    def save_weights(self, module: torch.nn.Module, name: str, meta: dict | None = None) -> Path:
+        from safetensors.torch import save_file
+
+        path = self.dir / name
+        sd = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+        _atomic_save(lambda tmp: save_file(sd, tmp, metadata={k: str(v) for k, v in (meta or {}).items()}), path)
+        self._record(name, path)
+        return path
+
+    def load_weights(self, module: torch.nn.Module, name: str) -> torch.nn.Module:
+        from safetensors.torch import load_file
+
+        path = self.dir / name
+        want = self.manifest().get(name)
+        if not path.exists() or want is None:
+            raise GendiffError(f"no stored weights {name!r} for config {self.key} in {self.dir}")
+        if _sha256(path) != want:
+            raise GendiffError(f"{path} is truncated or corrupt (sha256 mismatch); delete it to retrain")
+        module.load_state_dict(load_file(str(path), device=str(next(module.parameters()).device)))
+        return module
+
+    def has(self, name: str) -> bool:
+        return name in self.manifest() and (self.dir / name).exists()
+
+    def save_checkpoint(self, trainer: EDMTrainer) -> None:
+        path = self.dir / "checkpoint.pt"
+        _atomic_save(lambda tmp: torch.save(trainer.state_dict(), tmp), path)
+        self._record("checkpoint.pt", path)
+
+    def load_checkpoint(self, trainer: EDMTrainer) -> bool:
+        """Resume from the last complete checkpoint; False if there is none. A corrupt one raises."""
+        path = self.dir / "checkpoint.pt"
+        if not path.exists():
+            return False
+        if _sha256(path) != self.manifest().get("checkpoint.pt"):
+            raise GendiffError(f"{path} is truncated or corrupt (sha256 mismatch); delete it to restart training")
+        trainer.load_state_dict(torch.load(path, map_location=trainer.device, weights_only=False))
+        return True
+
+
+def get_model(cfg: NetConfig, *, device=None, progress: bool = True, checkpoint_every: int = 200,
+              snapshot: int | None = None, root: Path | None = None):
+    """The trained EMA denoiser of ``cfg`` (eval mode): loaded from the cache, or trained (resuming from the last
+    checkpoint) and stored. ``snapshot=n`` returns the EMA weights at step n (one of cfg.snapshots).
+    Returns (denoiser, info) with info = config, key, losses, img_per_s, trained (bool)."""
+    from .device import get_device
+
+    device = torch.device(device) if device is not None else get_device()
+    store = ModelStore(cfg, root)
+    if snapshot is not None and snapshot not in cfg.snapshots:
+        raise GendiffError(f"snapshot={snapshot} is not one of the config's snapshots {cfg.snapshots}")
+    final = "model.safetensors" if snapshot is None else f"snapshots/step_{snapshot:07d}.safetensors"
+    y = None
+    if not store.has("model.safetensors"):
+        y = cfg.training_set()
+        _train(cfg, store, y, device, progress, checkpoint_every)
+    info = json.loads((store.dir / "info.json").read_text())
+    shape = tuple(info["shape"])
+    D = cfg.build(shape).to(device)
+    store.load_weights(D, final)
+    D.eval().requires_grad_(False)
+    info["trained"] = y is not None
+    return D, info
+
+
+def _train(cfg, store, y, device, progress, checkpoint_every):
+    store.dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(store.dir / "config.json", json.dumps(
+        {"config": cfg.to_dict(), "train_code_version": TRAIN_CODE_VERSION}, indent=1))
+    D = cfg.build(tuple(y.shape[1:])).to(device)
+    tr = EDMTrainer(D, y, batch_size=cfg.batch_size, lr=cfg.lr, warmup=cfg.warmup, grad_clip=cfg.grad_clip,
+                    ema_decay=cfg.ema_decay, P_mean=cfg.P_mean, P_std=cfg.P_std, seed=cfg.seed)
+    resumed = store.load_checkpoint(tr)
+
+    def on_step(t: EDMTrainer):
+        if t.step_count in cfg.snapshots:
+            store.save_weights(t.ema, f"snapshots/step_{t.step_count:07d}.safetensors", {"step": t.step_count})
+        if t.step_count % checkpoint_every == 0 and t.step_count < cfg.steps:
+            store.save_checkpoint(t)
+
+    ips = tr.run(cfg.steps, callback=on_step, progress=progress,
+                 desc=f"{cfg.arch} c={cfg.channels} N={cfg.N}" + (" (resumed)" if resumed else ""))
+    atomic_write_text(store.dir / "info.json", json.dumps(
+        {"key": store.key, "shape": list(y.shape[1:]), "losses": tr.losses, "img_per_s": ips,
+         "resumed_from": resumed}, indent=0))
+    store.save_weights(tr.ema, "model.safetensors", {"steps": cfg.steps})
+    (store.dir / "checkpoint.pt").unlink(missing_ok=True)

@@ -1,0 +1,101 @@
+"""Linear distillation (001 eq 8-9, Algorithm 1): the best affine fit D_L(x) = W x + b to a denoiser at each sigma.
+
+Both ways from the same input/output pairs (z = x + sigma eps, D(z)), x from the training set:
+- :func:`distill_lstsq`: the exact least-squares solution (normal equations in float64);
+- :func:`distill_adam`: Algorithm 1, Adam from zero, batch 256, per-sigma learning rates of the paper."""
+from __future__ import annotations
+
+import torch
+from tqdm.auto import tqdm
+
+from ._checks import GendiffError, check_int, check_positive
+from .denoisers.base import flat
+from .denoisers.linear import LinearDenoiser
+
+
+def paper_distill_lr(sigma: float) -> float:
+    """The paper's per-sigma Adam learning rate (STUDY.md section 2)."""
+    if sigma >= 4.0:
+        return 5e-5
+    if sigma >= 0.4:
+        return 5e-4
+    if sigma >= 0.1:
+        return 5e-3
+    return 5e-2
+
+
+@torch.no_grad()
+def distill_pairs(D, x: torch.Tensor, sigma: float, n: int, *, generator=None, batch_size: int = 512):
+    """n pairs (z, D(z)) with z = x_i + sigma eps, x_i drawn with replacement from x: float64 (n, d) each."""
+    check_int("n", n, low=1)
+    check_positive("sigma", sigma)
+    gen = generator or torch.Generator().manual_seed(0)
+    Z, Y = [], []
+    for lo in range(0, n, batch_size):
+        m = min(batch_size, n - lo)
+        idx = torch.randint(0, x.shape[0], (m,), generator=gen)
+        z = x[idx] + sigma * torch.randn((m, *x.shape[1:]), generator=gen, dtype=x.dtype)
+        Z.append(flat(z).double().cpu())
+        Y.append(flat(D(z, sigma)).double().cpu())
+    return torch.cat(Z), torch.cat(Y)
+
+
+def distill_lstsq(Z: torch.Tensor, Y: torch.Tensor, ridge: float = 0.0):
+    """argmin_{W,b} sum ||W z + b - y||^2 (+ ridge ||W||^2): the closed form of eq 8 from the same pairs."""
+    if Z.shape[0] != Y.shape[0]:
+        raise GendiffError("Z and Y must have the same number of rows")
+    mz, my = Z.mean(0), Y.mean(0)
+    Zc, Yc = Z - mz, Y - my
+    d = Z.shape[1]
+    W = torch.linalg.solve(Zc.T @ Zc + ridge * Z.shape[0] * torch.eye(d, dtype=Z.dtype), Zc.T @ Yc).T
+    return W, my - W @ mz
+
+
+def distill_adam(Z: torch.Tensor, Y: torch.Tensor, *, lr: float, epochs: int = 100, batch_size: int = 256,
+                 seed: int = 0, W_ref: torch.Tensor | None = None, record_every: int = 1, progress: bool = False):
+    """Algorithm 1 on a fixed pool of pairs: W = 0, b = 0, Adam, minibatches of 256, ``epochs`` passes.
+    Returns (W, b, history) with the per-epoch loss and, given W_ref, ||W - W_ref||_F^2 / ||W_ref||_F^2."""
+    check_int("epochs", epochs, low=1)
+    check_positive("lr", lr)
+    n, d = Z.shape
+    Zf, Yf = Z.float(), Y.float()
+    W = torch.zeros(d, d, requires_grad=True)
+    b = torch.zeros(d, requires_grad=True)
+    opt = torch.optim.Adam([W, b], lr=lr)
+    g = torch.Generator().manual_seed(seed)
+    hist = {"epoch": [], "loss": [], "nmse": []}
+    for ep in tqdm(range(epochs), disable=not progress, desc="distill (Adam)", leave=False):
+        perm = torch.randperm(n, generator=g)
+        tot = 0.0
+        for lo in range(0, n, batch_size):
+            i = perm[lo:lo + batch_size]
+            loss = ((Zf[i] @ W.T + b - Yf[i]) ** 2).sum(1).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            tot += loss.item() * len(i)
+        if (ep + 1) % record_every == 0 or ep == epochs - 1:
+            hist["epoch"].append(ep + 1)
+            hist["loss"].append(tot / n)
+            if W_ref is not None:
+                Wd = W.detach().double()
+                hist["nmse"].append(float(((Wd - W_ref) ** 2).sum() / (W_ref**2).sum()))
+    return W.detach().double(), b.detach().double(), hist
+
+
+def distill(D, x: torch.Tensor, sigmas, *, n_pairs: int = 8192, method: str = "lstsq", seed: int = 0,
+            progress: bool = False, **kw) -> LinearDenoiser:
+    """D_L at each sigma (method 'lstsq' or 'adam'), as a LinearDenoiser."""
+    if method not in ("lstsq", "adam"):
+        raise GendiffError(f"method must be 'lstsq' or 'adam', got {method!r}")
+    Ws, bs = [], []
+    s_list = [float(s) for s in torch.as_tensor(sigmas).reshape(-1)]
+    for s in tqdm(s_list, disable=not progress, desc=f"distill ({method})", leave=False):
+        Z, Y = distill_pairs(D, x, s, n_pairs, generator=torch.Generator().manual_seed(seed))
+        if method == "lstsq":
+            W, b = distill_lstsq(Z, Y, **kw)
+        else:
+            W, b, _ = distill_adam(Z, Y, lr=kw.get("lr", paper_distill_lr(s)), epochs=kw.get("epochs", 100), seed=seed)
+        Ws.append(W)
+        bs.append(b)
+    return LinearDenoiser(s_list, torch.stack(Ws), torch.stack(bs), shape=tuple(x.shape[1:]))

@@ -1,0 +1,100 @@
+"""The model zoo: U-Net denoisers (diffusers' UNet2DModel) with a channel-base knob, inside EDM preconditioning.
+
+``NetConfig`` fixes everything that defines a trained net (data, N, architecture, schedule, duration, seeds); the
+cache (gendiff.cache) trains each config once and reuses it everywhere. A real pretrained UNet2DModel checkpoint
+loads through the same wrapper (:func:`load_unet_denoiser`)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from ._checks import check_choice, check_int, check_positive
+from .data import DATASETS, load_dataset, subset
+from .edm import P_MEAN, P_STD, EDMPrecond
+
+ARCHS = ("unet",)
+
+
+class UNetF(nn.Module):
+    """Adapts a diffusers UNet2DModel to the F(x_in, c_noise) signature of EDMPrecond (c_noise as the timestep,
+    as EDM's own networks use it)."""
+
+    def __init__(self, unet):
+        super().__init__()
+        self.unet = unet
+
+    def forward(self, x: torch.Tensor, c_noise: torch.Tensor) -> torch.Tensor:
+        return self.unet(x, c_noise.reshape(-1).to(x.dtype).expand(x.shape[0])).sample
+
+
+def build_unet(channels: int, in_channels: int, size: int, layers_per_block: int = 1):
+    """UNet2DModel with block widths (c, 2c, 2c), three resolutions, no attention, GroupNorm groups min(8, c)."""
+    from diffusers import UNet2DModel
+
+    check_int("channels", channels, low=1)
+    return UNet2DModel(sample_size=size, in_channels=in_channels, out_channels=in_channels,
+                       block_out_channels=(channels, 2 * channels, 2 * channels), layers_per_block=layers_per_block,
+                       down_block_types=("DownBlock2D",) * 3, up_block_types=("UpBlock2D",) * 3,
+                       norm_num_groups=min(8, channels))
+
+
+def load_unet_denoiser(path) -> EDMPrecond:
+    """A pretrained diffusers UNet2DModel folder (config.json + weights), wrapped as an EDM Denoiser."""
+    from diffusers import UNet2DModel
+
+    return EDMPrecond(UNetF(UNet2DModel.from_pretrained(str(path))))
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Everything that defines a trained net; its hash is the cache key."""
+
+    N: int
+    dataset: str = "mnist"
+    size: int | None = 16
+    data_path: str | None = None
+    data_seed: int = 0
+    arch: str = "unet"
+    channels: int = 16
+    layers_per_block: int = 1
+    steps: int = 1200
+    batch_size: int = 128
+    lr: float = 2e-3
+    warmup: int = 100
+    grad_clip: float = 1.0
+    ema_decay: float = 0.995
+    P_mean: float = P_MEAN
+    P_std: float = P_STD
+    seed: int = 0
+    snapshots: tuple = field(default=())
+
+    def __post_init__(self):
+        check_int("N", self.N, low=1)
+        check_choice("dataset", self.dataset, DATASETS)
+        check_choice("arch", self.arch, ARCHS)
+        check_int("channels", self.channels, low=1)
+        check_int("steps", self.steps, low=1)
+        check_positive("lr", self.lr)
+        check_positive("P_std", self.P_std)
+        for s in self.snapshots:
+            check_int("snapshots", s, low=1, high=self.steps)
+        object.__setattr__(self, "snapshots", tuple(sorted(set(int(s) for s in self.snapshots))))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def training_set(self) -> torch.Tensor:
+        """The N training images: the first N of the dataset's fixed permutation (nested in N)."""
+        return subset(load_dataset(self.dataset, size=self.size, data_path=self.data_path), self.N,
+                      seed=self.data_seed)
+
+    def build(self, shape: tuple) -> EDMPrecond:
+        """A freshly initialised denoiser for images of ``shape`` (C, H, W), seeded by ``seed``."""
+        torch.manual_seed(self.seed)
+        return EDMPrecond(UNetF(build_unet(self.channels, shape[0], shape[-1], self.layers_per_block)))
+
+
+def n_params(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

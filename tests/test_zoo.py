@@ -1,0 +1,153 @@
+import dataclasses
+
+import pytest
+import torch
+
+from gendiff import GendiffError
+from gendiff.cache import ModelStore, config_key, get_model
+from gendiff.data import empirical_moments
+from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
+from gendiff.distill import distill, distill_adam, distill_pairs
+from gendiff.metrics import (generalization_score, linearity_score, singular_vector_alignment, weight_nmse)
+from gendiff.train import EDMTrainer
+from gendiff.zoo import NetConfig, UNetF, build_unet, load_unet_denoiser
+
+TINY = dict(N=32, dataset="digits", size=8, channels=4, steps=30, batch_size=16)
+
+
+@pytest.fixture
+def y():
+    g = torch.Generator().manual_seed(0)
+    return (torch.randn(200, 1, 4, 4, generator=g) * torch.linspace(0.1, 1, 16).reshape(1, 1, 4, 4) + 0.2)
+
+
+def test_linearity_score_exact_for_linear_maps(y):
+    class Lin(torch.nn.Module):
+        def forward(self, x, s):
+            return 0.3 * x / (1 + s)
+
+    assert linearity_score(Lin(), y[:50], y[50:100], 1.0) == pytest.approx(1.0, abs=1e-12)
+    assert linearity_score(Lin(), y[:50], y[50:100], 1.0, kind="nmse") == pytest.approx(0.0, abs=1e-6)
+    G = GaussianDenoiser.from_data(y)
+    for a in (0.99**0.5, 0.5**0.5):
+        assert linearity_score(G, y[:50], y[50:100], 0.5, a=a, center=G.mu.float()) == pytest.approx(1.0, abs=1e-9)
+    M = EmpiricalDenoiser(y)
+    assert linearity_score(M, y[:50], y[50:100], 0.5, center=G.mu.float()) < 0.99
+    with pytest.raises(GendiffError, match="a\\^2 \\+ b\\^2 = 1"):
+        linearity_score(G, y[:5], y[5:10], 1.0, a=0.5, b=0.5)
+
+
+def test_distillation_recovers_gaussian_denoiser(y):
+    G = GaussianDenoiser.from_data(y)
+    L = distill(G, y, [0.3, 3.0], n_pairs=3000)
+    for k, s in enumerate((0.3, 3.0)):
+        W, b = G.wiener(s)
+        assert weight_nmse(L.W[k], W) < 1e-10
+        assert torch.allclose(L.b[k], b, atol=1e-6)
+    Z, Y = distill_pairs(G, y, 0.3, 3000)
+    W, _ = G.wiener(0.3)
+    _, _, h = distill_adam(Z, Y, lr=5e-3, epochs=60, W_ref=W)
+    assert h["nmse"][-1] < 1e-3 < h["nmse"][0]
+
+
+def test_alignment_and_gl(y):
+    mu0, S0 = empirical_moments(y)
+    G = GaussianDenoiser(mu0, S0)
+    W, _ = G.wiener(1.0)
+    C = singular_vector_alignment(W, G.U, k=5)
+    assert torch.allclose(C, torch.eye(5, dtype=torch.float64), atol=1e-6)
+    assert generalization_score(y[:10], y) == pytest.approx(0.0, abs=1e-6)
+    assert generalization_score(y[:10] * 3, y) > 0.1
+
+
+def test_training_loss_decreases():
+    cfg = NetConfig(**{**TINY, "steps": 150})
+    ys = cfg.training_set()
+    tr = EDMTrainer(cfg.build(tuple(ys.shape[1:])), ys, batch_size=32, lr=2e-3, warmup=10, seed=0)
+    tr.run(150, progress=False)
+    first, last = sum(tr.losses[:30]) / 30, sum(tr.losses[-30:]) / 30
+    assert last < 0.7 * first
+
+
+def test_killed_then_resumed_equals_uninterrupted(tmp_path, monkeypatch):
+    cfg = NetConfig(**TINY, snapshots=(10,))
+    ref, _ = get_model(cfg, progress=False, checkpoint_every=10, root=tmp_path / "a", device="cpu")
+    orig = EDMTrainer.step
+
+    def dying(self):
+        if self.step_count == 25:
+            raise KeyboardInterrupt
+        return orig(self)
+
+    monkeypatch.setattr(EDMTrainer, "step", dying)
+    with pytest.raises(KeyboardInterrupt):
+        get_model(cfg, progress=False, checkpoint_every=10, root=tmp_path / "b", device="cpu")
+    store = ModelStore(cfg, tmp_path / "b")
+    assert (store.dir / "checkpoint.pt").exists() and not store.has("model.safetensors")
+    assert not list(store.dir.rglob("*.tmp"))
+    monkeypatch.setattr(EDMTrainer, "step", orig)
+    res, info = get_model(cfg, progress=False, checkpoint_every=10, root=tmp_path / "b", device="cpu")
+    assert info["resumed_from"] is True
+    for (k, p), q in zip(ref.state_dict().items(), res.state_dict().values()):
+        assert torch.equal(p, q), k
+    s_ref, _ = get_model(cfg, snapshot=10, progress=False, root=tmp_path / "a", device="cpu")
+    s_res, _ = get_model(cfg, snapshot=10, progress=False, root=tmp_path / "b", device="cpu")
+    assert all(torch.equal(p, q) for p, q in zip(s_ref.state_dict().values(), s_res.state_dict().values()))
+
+
+def test_cache_reuses_and_separates(tmp_path):
+    cfg = NetConfig(**TINY)
+    a, ia = get_model(cfg, progress=False, root=tmp_path, device="cpu")
+    b, ib = get_model(cfg, progress=False, root=tmp_path, device="cpu")
+    assert ia["trained"] and not ib["trained"]
+    x = torch.randn(2, 1, 8, 8)
+    assert torch.equal(a(x, 0.5), b(x, 0.5))
+    keys = {config_key(cfg)}
+    for field, value in (("N", 33), ("seed", 1), ("channels", 8), ("steps", 31), ("lr", 1e-3), ("data_seed", 2),
+                         ("dataset", "mnist"), ("P_std", 1.5)):
+        keys.add(config_key(dataclasses.replace(cfg, **{field: value})))
+    assert len(keys) == 9
+    import gendiff.cache as gc
+    old = gc.TRAIN_CODE_VERSION
+    try:
+        gc.TRAIN_CODE_VERSION = old + 1
+        assert config_key(cfg) not in keys
+    finally:
+        gc.TRAIN_CODE_VERSION = old
+
+
+def test_truncated_files_are_detected(tmp_path):
+    cfg = NetConfig(**TINY)
+    get_model(cfg, progress=False, root=tmp_path, device="cpu")
+    store = ModelStore(cfg, tmp_path)
+    p = store.dir / "model.safetensors"
+    p.write_bytes(p.read_bytes()[:-100])
+    with pytest.raises(GendiffError, match="truncated or corrupt"):
+        get_model(cfg, progress=False, root=tmp_path, device="cpu")
+    # a truncated checkpoint is refused too
+    (store.dir / "checkpoint.pt").write_bytes(b"PK\x03\x04garbage")
+    tr = EDMTrainer(cfg.build((1, 8, 8)), torch.zeros(4, 1, 8, 8))
+    with pytest.raises(GendiffError, match="truncated or corrupt"):
+        store.load_checkpoint(tr)
+
+
+def test_bad_config_and_snapshot():
+    with pytest.raises(GendiffError, match="N must be >= 1"):
+        NetConfig(N=0)
+    with pytest.raises(GendiffError, match="snapshots"):
+        NetConfig(N=5, steps=10, snapshots=(20,))
+    with pytest.raises(GendiffError, match="snapshot=5"):
+        get_model(NetConfig(**TINY), snapshot=5)
+    with pytest.raises(GendiffError, match="N=5000 is larger"):
+        NetConfig(N=5000, dataset="digits").training_set()
+
+
+def test_pretrained_unet_loads_through_the_same_path(tmp_path):
+    unet = build_unet(4, 1, 8)
+    unet.save_pretrained(str(tmp_path / "unet"))
+    D = load_unet_denoiser(tmp_path / "unet")
+    from gendiff.edm import EDMPrecond
+
+    ref = EDMPrecond(UNetF(unet))
+    x = torch.randn(3, 1, 8, 8)
+    assert torch.allclose(D(x, 0.7), ref(x, 0.7), atol=1e-6)
