@@ -6,11 +6,11 @@ Both ways from the same input/output pairs (z = x + sigma eps, D(z)), x from the
 from __future__ import annotations
 
 import torch
-from tqdm.auto import tqdm
 
 from ._checks import GendiffError, check_int, check_positive
 from .denoisers.base import flat
 from .denoisers.linear import LinearDenoiser
+from .progress import tqdm
 
 
 def paper_distill_lr(sigma: float) -> float:

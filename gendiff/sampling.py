@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import torch
-from tqdm.auto import tqdm
 
 from ._checks import GendiffError, check_choice, check_int
 from .device import randn
 from .edm import RHO, SIGMA_MAX, SIGMA_MIN, sampling_steps
+from .progress import tqdm
 
 
 @torch.no_grad()

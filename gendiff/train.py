@@ -9,10 +9,10 @@ import copy
 import time
 
 import torch
-from tqdm.auto import tqdm
 
 from ._checks import check_int, check_positive
 from .edm import P_MEAN, P_STD, edm_loss
+from .progress import tqdm
 
 # Bump when the training loop's arithmetic changes: it is part of every cached model's key.
 TRAIN_CODE_VERSION = 1

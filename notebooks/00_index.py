@@ -78,7 +78,7 @@ ax = counts.plot.barh(stacked=True, figsize=(7, 2.4),
                       color={"holds": "#4c9a4c", "differs": "#d08c2c", "not run": "#bbbbbb",
                              "not yet reproduced": "#e4e4e4"})
 ax.set(xlabel="claims", ylabel="seed", title=f"claims ledger ({profile} profile)")
-ax.legend(fontsize=8, loc="lower right")
+ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
 plt.tight_layout()
 
 # %% [markdown]

@@ -62,7 +62,6 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from gendiff import edm, theory
 from gendiff.data import GaussianData, empirical_moments
@@ -71,6 +70,7 @@ from gendiff.edm import EDMPrecond
 from gendiff.metrics import dsm_loss_linear, gaussian_kl, memorization_fraction
 from gendiff.nets import MLP
 from gendiff.plots import style
+from gendiff.progress import tqdm
 from gendiff.results import Results
 from gendiff.sampling import edm_sampler, pushforward_gaussian
 from gendiff.train import train_edm

@@ -50,13 +50,13 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from gendiff import edm
 from gendiff.cache import get_model
 from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
 from gendiff.metrics import linearity_score
 from gendiff.plots import style
+from gendiff.progress import tqdm
 from gendiff.results import Results
 from gendiff.zoo import NetConfig, n_params
 

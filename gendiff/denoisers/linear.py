@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import torch
-from tqdm.auto import tqdm
 
 from .._checks import GendiffError, check_choice, check_int, check_positive
 from ..data import empirical_moments
 from .base import Denoiser, flat
 from .gaussian import GaussianDenoiser
+from ..progress import tqdm
 
 
 class LinearDenoiser(Denoiser):
