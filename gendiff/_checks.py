@@ -11,13 +11,11 @@ class GendiffError(ValueError):
 
 def check_positive(name: str, value, *, allow_zero: bool = False):
     """Every element of ``value`` (a number or a sequence/tensor of numbers) must be > 0 (>= 0)."""
-    try:
-        import torch
-        if isinstance(value, torch.Tensor):
-            vals = value.detach().reshape(-1).tolist()
-        else:
-            vals = list(value) if hasattr(value, "__iter__") and not isinstance(value, str) else [value]
-    except ImportError:  # pragma: no cover
+    if hasattr(value, "detach"):  # a tensor
+        vals = value.detach().reshape(-1).tolist()
+    elif hasattr(value, "__iter__") and not isinstance(value, str):
+        vals = list(value)
+    else:
         vals = [value]
     for v in vals:
         if isinstance(v, bool) or not isinstance(v, Real) or math.isnan(v):

@@ -103,7 +103,8 @@ def validate(name: str, defaults: dict, params: dict) -> dict:
         lk = k.lower()
         if "sigma" in lk or lk in {"lr", "eta"} or lk.startswith(("lr_", "eta_")):
             check_positive(k, [float(x) for x in _values(v)] if v is not None else [])
-        if lk in {"n", "ns", "d", "ds"} or lk.startswith(("n_", "steps", "num_")) or lk.endswith("_steps"):
+        if lk in {"n", "ns", "d", "ds", "channels", "size", "epochs"} or lk.startswith(("n_", "steps", "num_")) or \
+                lk.endswith(("_steps", "_epochs")):
             for x in _values(v):
                 check_int(k, x, low=1)
         if lk in {"taus"} or lk.startswith("seed"):

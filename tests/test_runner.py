@@ -63,6 +63,11 @@ def test_validation_messages():
         runner.validate("01", d1, {"gap_sigmas": [0.1, 0.0]})
     with pytest.raises(GendiffError, match="eta must be > 0"):
         runner.validate("01", d1, {"eta": -1.0})
+    d4 = runner.notebook_parameters(runner.read_notebook("04_gaussian_structure"))
+    with pytest.raises(GendiffError, match="channels must be >= 1"):
+        runner.validate("04", d4, {"channels": 0})
+    with pytest.raises(GendiffError, match="N=9999 is larger than the dataset 'mnist'"):
+        runner.validate("04", d4, {"N_gen": 9999})
     with pytest.raises(GendiffError, match="profile"):
         runner.validate("01", d1, {"profile": "huge"})
     fake = {"dataset": "digits", "data_path": None, "N": 10}
