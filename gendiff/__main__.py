@@ -1,4 +1,4 @@
-"""Command line: python -m gendiff {run, list, params}."""
+"""Command line: python -m gendiff {run, sweep, list, params}."""
 from __future__ import annotations
 
 import argparse
@@ -16,6 +16,12 @@ def _kv(s: str):
     return k.strip(), yaml.safe_load(v)
 
 
+def _grid(s: str):
+    k, v = _kv(s)
+    vals = [yaml.safe_load(x) for x in str(s.split("=", 1)[1]).split(",")]
+    return k, vals
+
+
 def main(argv=None) -> int:
     from . import runner
 
@@ -31,6 +37,13 @@ def main(argv=None) -> int:
     r.add_argument("--no-progress", action="store_true")
     r.add_argument("--prepare-only", action="store_true",
                    help="write the parameterised notebooks without executing them (for pytest --nbval-lax)")
+    sw = sub.add_parser("sweep", help="run one notebook over a parameter grid into runs/<profile>/<notebook>/<point>/")
+    sw.add_argument("notebook")
+    sw.add_argument("--grid", action="append", type=_grid, default=[], metavar="KEY=V1,V2,...",
+                    help="a parameter and its values (YAML scalars); several --grid give their product")
+    sw.add_argument("-p", "--profile", default="default", choices=runner.PROFILES)
+    sw.add_argument("--set", dest="overrides", action="append", type=_kv, default=[], metavar="KEY=VALUE")
+    sw.add_argument("--no-progress", action="store_true")
     sub.add_parser("list", help="list the notebooks")
     p = sub.add_parser("params", help="show a notebook's parameters and a profile's values")
     p.add_argument("notebook")
@@ -45,6 +58,9 @@ def main(argv=None) -> int:
             prof = {**runner.load_profile(a.profile, name), **({"profile": a.profile} if "profile" in defaults else {})}
             for k, v in defaults.items():
                 print(f"{k:24s} default={v!r:30s} {a.profile}={prof.get(k, v)!r}")
+        elif a.cmd == "sweep":
+            print(runner.sweep(a.notebook, dict(a.grid), a.profile, overrides=dict(a.overrides),
+                               progress=not a.no_progress))
         else:
             out = runner.run(a.notebooks or None, a.profile, overrides=dict(a.overrides), out_dir=a.out,
                              refresh=a.refresh, progress=not a.no_progress, prepare_only=a.prepare_only)

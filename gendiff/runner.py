@@ -149,7 +149,7 @@ def prepare(names: list[str], profile: str, overrides: dict | None = None) -> li
 
 # ----------------------------------------------------------------------------------------------- execution
 def execute(name: str, params: dict, defaults: dict, out_path: Path, *, progress: bool = True,
-            inject: bool = True, prepare_only: bool = False) -> Path:
+            inject: bool = True, prepare_only: bool = False, runs_root: Path | None = None) -> Path:
     """Run one notebook with papermill into out_path (write-then-rename). With inject=False (only allowed when the
     parameters equal the cell's defaults) no parameter cell is injected, so the output stays paired with the .py."""
     import nbformat
@@ -170,7 +170,7 @@ def execute(name: str, params: dict, defaults: dict, out_path: Path, *, progress
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # figures become PNG outputs
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ["GENDIFF_ROOT"] = str(project_root())
-    os.environ["GENDIFF_RUNS"] = str(runs_dir())
+    os.environ["GENDIFF_RUNS"] = str(runs_root or runs_dir())
     try:
         pm.execute_notebook(str(src), str(tmp), parameters=params if inject else None, kernel_name="python3",
                             cwd=str(notebooks_dir()), progress_bar=progress, log_output=False,
@@ -214,3 +214,111 @@ def run(names: list[str] | None = None, profile: str = "default", *, overrides: 
     if failed:
         raise GendiffError(f"notebooks failed: {', '.join(failed)}")
     return written
+
+
+# ----------------------------------------------------------------------------------------------- sweeps
+def point_id(point: dict) -> str:
+    """A folder name for a grid point: 'N=64,channels=16' (characters outside [A-Za-z0-9._=,-] replaced)."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._=,-]", "_", ",".join(f"{k}={v}" for k, v in point.items()))
+
+
+def sweep(name: str, grid: dict[str, list], profile: str = "default", *, overrides: dict | None = None,
+          progress: bool = True) -> Path:
+    """Run one notebook over the product of ``grid`` (parameter -> values), one executed notebook per point in
+    runs/<profile>/<notebook>/<point>/, skipping points already done. Every point is validated before any runs; a
+    failing point is reported with its parameters and the others go on. Collects each point's results JSON into
+    runs/<profile>/<notebook>/sweep.csv (one row per point: parameters, status, recorded numbers and verdicts)
+    and a summary plot sweep.png. Returns the CSV path."""
+    import itertools
+    import json
+
+    name = resolve(name)
+    if not grid:
+        raise GendiffError("sweep needs at least one --grid parameter")
+    keys = list(grid)
+    points = [dict(zip(keys, vals)) for vals in itertools.product(*(grid[k] for k in keys))]
+    jobs = [(pt, prepare([name], profile, {**(overrides or {}), **pt})[0]) for pt in points]
+    root = runs_dir() / profile / name
+    failed = []
+    for i, (pt, (_, params, defaults)) in enumerate(jobs, 1):
+        pdir = root / point_id(pt)
+        if (pdir / "done.json").exists():
+            print(f"[{i}/{len(jobs)}] {point_id(pt)}: done, skipped", file=sys.stderr, flush=True)
+            continue
+        print(f"[{i}/{len(jobs)}] {point_id(pt)}", file=sys.stderr, flush=True)
+        try:
+            execute(name, params, defaults, pdir / f"{name}.ipynb", progress=progress, runs_root=pdir)
+            atomic_write_text(pdir / "done.json", json.dumps({"point": pt, "params": params}, default=str))
+            (pdir / "failed.json").unlink(missing_ok=True)
+        except Exception as e:  # report with its parameters, keep going
+            failed.append(pt)
+            msg = f"{type(e).__name__}: {str(e)[-1500:]}"
+            atomic_write_text(pdir / "failed.json", json.dumps({"point": pt, "error": msg}, default=str))
+            print(f"FAILED point {pt}: {msg}", file=sys.stderr, flush=True)
+    csv = collect_sweep(name, profile, points)
+    if failed:
+        print(f"{len(failed)} of {len(points)} points failed: {failed}", file=sys.stderr)
+    return csv
+
+
+def collect_sweep(name: str, profile: str, points: list[dict]) -> Path:
+    """sweep.csv and sweep.png from the points' results (scalar numbers and claim verdicts)."""
+    import json
+
+    import pandas as pd
+
+    root = runs_dir() / profile / name
+    rows = []
+    for pt in points:
+        pdir = root / point_id(pt)
+        row = dict(pt)
+        row["status"] = "done" if (pdir / "done.json").exists() else "failed" if (pdir / "failed.json").exists() \
+            else "not run"
+        res = pdir / profile / "results" / f"{name}.json"
+        if res.exists():
+            r = json.loads(res.read_text())
+            row.update({k: v for k, v in r.get("numbers", {}).items() if isinstance(v, (int, float))})
+            row.update({f"holds:{c['id']}": c["holds"] for c in r.get("claims", [])})
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    csv = root / "sweep.csv"
+    atomic_write_text(csv, df.to_csv(index=False))
+    _plot_sweep(df, list(points[0]) if points else [], root / "sweep.png")
+    return csv
+
+
+def _plot_sweep(df, keys: list[str], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    metrics = [c for c in df.columns if c not in keys and c != "status" and not c.startswith("holds:")
+               and df[c].dtype.kind in "if"]
+    verdicts = [c for c in df.columns if c.startswith("holds:")]
+    n = max(len(metrics) + (1 if verdicts else 0), 1)
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.3), squeeze=False)
+    x = keys[0] if keys else None
+    other = keys[1:]
+    groups = df.groupby(other) if other else [((), df)]
+    for ax, m in zip(axes[0], metrics):
+        for g, sub in groups:
+            ax.plot(sub[x], sub[m], "o-", label=", ".join(f"{k}={v}" for k, v in zip(other, g if isinstance(g, tuple) else (g,))))
+        ax.set(xlabel=x, title=m)
+        if other:
+            ax.legend(fontsize=7)
+    if verdicts:
+        ax = axes[0][len(metrics)]
+        ax.imshow(df[verdicts].astype(float).fillna(0.5).T.values, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto")
+        ax.set_yticks(range(len(verdicts)), [v[6:] for v in verdicts], fontsize=7)
+        ax.set_xticks(range(len(df)), [point_id({k: r[k] for k in keys}) for _, r in df.iterrows()], rotation=60,
+                      fontsize=6)
+        ax.set_title("verdicts (green: holds)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    os.replace(tmp, path)

@@ -1,0 +1,70 @@
+"""The sweep command on a toy project (its own notebooks/ and params/), so it runs in seconds."""
+import json
+import textwrap
+
+import pandas as pd
+import pytest
+
+from gendiff import GendiffError, runner
+
+TOY = textwrap.dedent('''\
+    # ---
+    # jupyter:
+    #   kernelspec:
+    #     display_name: Python 3
+    #     language: python
+    #     name: python3
+    # ---
+
+    # %% tags=["parameters"]
+    profile = "default"
+    x = 1
+    scale = 2.0
+
+    # %%
+    from gendiff.results import Results
+    res = Results("01_toy", profile)
+    res.number("y", x * scale)
+    assert res.claim("toy-small", f"x = {x}", x < 3), "x too large"
+    ''')
+
+
+@pytest.fixture
+def toy(tmp_path, monkeypatch):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "01_toy.py").write_text(TOY)
+    for p in runner.PROFILES:
+        (tmp_path / "params" / p).mkdir(parents=True)
+        (tmp_path / "params" / p / "01_toy.yaml").write_text("x: 1\\n" if p == "smoke" else "{}\\n")
+    monkeypatch.setenv("GENDIFF_ROOT", str(tmp_path))
+    monkeypatch.setenv("GENDIFF_RUNS", str(tmp_path / "runs"))
+    return tmp_path
+
+
+def test_sweep_runs_points_reports_failures_and_skips_done(toy, capsys):
+    csv = runner.sweep("01", {"x": [1, 2, 5], "scale": [1.0, 3.0]}, "smoke", progress=False)
+    df = pd.read_csv(csv)
+    assert len(df) == 6
+    assert set(df[df.x == 5].status) == {"failed"} and set(df[df.x < 3].status) == {"done"}
+    done = df[df.status == "done"]
+    assert (done.y == done.x * done.scale).all()
+    assert done["holds:toy-small"].all()
+    err = capsys.readouterr().err
+    assert "FAILED point {'x': 5, 'scale': 1.0}" in err and "x too large" in err
+    assert (csv.parent / "sweep.png").exists()
+    failed = json.loads((csv.parent / "x=5,scale=1.0" / "failed.json").read_text())
+    assert failed["point"] == {"x": 5, "scale": 1.0}
+    # a second call skips the points already done and retries the failed ones
+    runner.sweep("01", {"x": [1, 2, 5], "scale": [1.0, 3.0]}, "smoke", progress=False)
+    err = capsys.readouterr().err
+    assert err.count("done, skipped") == 4 and err.count("FAILED point") == 2
+
+
+def test_sweep_validates_every_point_first(toy):
+    with pytest.raises(GendiffError, match="unknown parameter 'nope'"):
+        runner.sweep("01", {"nope": [1]}, "smoke", progress=False)
+    with pytest.raises(GendiffError, match="must be like"):
+        runner.sweep("01", {"x": [1, "a"]}, "smoke", progress=False)
+    assert not (toy / "runs").exists()
+    with pytest.raises(GendiffError, match="at least one"):
+        runner.sweep("01", {}, "smoke")
