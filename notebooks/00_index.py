@@ -41,7 +41,8 @@
 # | [02_gaussian_optimality](02_gaussian_optimality.ipynb) | seed 001: Theorem 1 on digits and MNIST, eq 7 trajectory, $D_G$ vs $D_M$ samples |
 # | [03_linearity](03_linearity.ipynb) | seed 001 Fig 1, 10: the linearity score rises with $N$ (raw and centred forms) |
 # | [04_gaussian_structure](04_gaussian_structure.ipynb) | seed 001 Figs 2–5, App D: $D_L$, $D_G$, $D_M$ vs the net; $W_L\to W_G$; memorizing vs generalizing |
-# | 05–11 | dataset-size, capacity and training-time sweeps, strong generalization, locality, PSPC (later issues) |
+# | [05_dataset_size](05_dataset_size.ipynb) | seed 001 Fig 6: memorized share, GL and distance to $D_G$ vs $N$; where the transition falls relative to $d$ |
+# | 06–11 | capacity and training-time sweeps, strong generalization, locality, PSPC (later issues) |
 
 # %% tags=["parameters"]
 profile = "default"
