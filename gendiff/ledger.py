@@ -47,7 +47,10 @@ CLAIMS = [
      "GL > 0.6 when generalizing", "05_dataset_size"),
     ("001-transition-d", "001/000", "Fig 6; slides", "The memorization -> generalization transition falls near N ~ d",
      "N ~ d", "05_dataset_size"),
-    ("001-capacity", "001", "Fig 7", "Smaller models sit closer to D_G", "qualitative", None),
+    ("001-capacity", "001", "Fig 7", "At fixed small N, smaller models memorize less and sit closer to D_G at "
+     "intermediate noise", "qualitative", "06_capacity"),
+    ("001-capacity-high-noise", "001", "Fig 7 caveat", "Small models are under-trained at high noise", "qualitative",
+     "06_capacity"),
     ("001-training-time", "001", "Fig 8", "Distance to D_G falls then rises as memorization sets in", "~epoch 841 minimum", None),
     ("001-strong-gen", "001", "Fig 9", "Nets on disjoint halves generate nearly the same image", "qualitative", None),
     # seed 002 -- Niedoba et al.

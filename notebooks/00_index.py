@@ -42,7 +42,8 @@
 # | [03_linearity](03_linearity.ipynb) | seed 001 Fig 1, 10: the linearity score rises with $N$ (raw and centred forms) |
 # | [04_gaussian_structure](04_gaussian_structure.ipynb) | seed 001 Figs 2–5, App D: $D_L$, $D_G$, $D_M$ vs the net; $W_L\to W_G$; memorizing vs generalizing |
 # | [05_dataset_size](05_dataset_size.ipynb) | seed 001 Fig 6: memorized share, GL and distance to $D_G$ vs $N$; where the transition falls relative to $d$ |
-# | 06–11 | capacity and training-time sweeps, strong generalization, locality, PSPC (later issues) |
+# | [06_capacity](06_capacity.ipynb) | seed 001 Fig 7: channel base 4–32 at N = 64: memorization and distance to $D_G$ vs capacity |
+# | 07–11 | training-time sweep, strong generalization, locality, PSPC (later issues) |
 
 # %% tags=["parameters"]
 profile = "default"
