@@ -55,7 +55,7 @@ class GaussianDenoiser(Denoiser):
 
     def _typed(self, dtype, device):
         key = (dtype, str(device))
-        if key not in self._cast or self._cast[key][0].device != torch.device(device):
+        if key not in self._cast:
             self._cast = {key: (self.mu.to(device, dtype), self.U.to(device, dtype), self.lam.to(device, dtype))}
         return self._cast[key]
 

@@ -133,7 +133,8 @@ def fit_linear_dsm(mu, Sigma, sigmas, *, steps: int, lr: float, init: str = "ide
     for t in tqdm(range(steps), disable=not progress, desc="linear DSM", leave=False):
         if record_every and t % record_every == 0:
             record(t)
-        a = a - 0.5 * (2 * a)
+        if t == 0:
+            a = a - 0.5 * (2 * a)  # the bias block's exact step: optimal (a = 0) after one step, fixed after
         if use_momentum:
             grad = 2 * ((A + beta * V) @ C - target)
             V = beta * V - eta * grad
