@@ -50,6 +50,7 @@ sync:
 bench: setup
 	$(PY) bench/bench_empirical.py
 	$(PY) bench/bench_training.py
+	$(PY) bench/bench_pspc.py --heatmaps
 
 lab: setup
 	$(PY) -m jupyter lab notebooks/

@@ -158,3 +158,21 @@ def _train(cfg, store, y, device, progress, checkpoint_every):
          "resumed_from": resumed}, indent=0))
     store.save_weights(tr.ema, "model.safetensors", {"steps": cfg.steps})
     (store.dir / "checkpoint.pt").unlink(missing_ok=True)
+
+
+def derived(cfg: NetConfig, name: str, params: dict, compute, *, root: Path | None = None):
+    """A result computed from the net of ``cfg`` (heatmaps, calibrated schedules), cached next to its weights under
+    derived/<name>_<sha256 of params>.pt and checked against the manifest like the weights: compute() runs once
+    per (config, name, params); the same call later loads it."""
+    store = ModelStore(cfg, root)
+    tag = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    rel = f"derived/{name}_{tag}.pt"
+    path = store.dir / rel
+    if store.has(rel):
+        if _sha256(path) != store.manifest()[rel]:
+            raise GendiffError(f"{path} is truncated or corrupt (sha256 mismatch); delete it to recompute")
+        return torch.load(path, weights_only=False)
+    value = compute()
+    _atomic_save(lambda tmp: torch.save(value, tmp), path)
+    store._record(rel, path)
+    return value

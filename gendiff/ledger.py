@@ -51,12 +51,35 @@ CLAIMS = [
      "intermediate noise", "qualitative", "06_capacity"),
     ("001-capacity-high-noise", "001", "Fig 7 caveat", "Small models are under-trained at high noise", "qualitative",
      "06_capacity"),
-    ("001-training-time", "001", "Fig 8", "Distance to D_G falls then rises as memorization sets in", "~epoch 841 minimum", None),
-    ("001-strong-gen", "001", "Fig 9", "Nets on disjoint halves generate nearly the same image", "qualitative", None),
+    ("001-training-time", "001", "Fig 8", "Distance to D_G falls then rises as memorization sets in", "~epoch 841 minimum",
+     "07_training_time"),
+    ("001-early-stop-heldout", "001", "Fig 8 (ours)", "The held-out loss finds the early-stopping point nearest D_G "
+     "(within 2x in steps)", "(not in paper)", "07_training_time"),
+    ("001-training-time-control", "001", "Fig 8 (ours)", "The late rise of the distance to D_G comes with memorization "
+     "(a large-N control rises < half as much)", "(implied)", "07_training_time"),
+    ("001-strong-gen", "001", "Fig 9", "Nets on disjoint halves generate nearly the same image; small data breaks it",
+     "qualitative", "08_strong_generalization"),
+    ("001-strong-gen-fixes", "001", "Fig 9", "With small data, a smaller net or early stopping restores the agreement",
+     "qualitative", "08_strong_generalization"),
+    ("001-strong-gen-DG", "001", "Fig 9", "D_G estimated from a few hundred images gives the same samples; nets match "
+     "D_G samples", "qualitative", "08_strong_generalization"),
     # seed 002 -- Niedoba et al.
-    ("002-net-vs-DM", "002", "Fig 2", "Nets deviate from D_M alike, mostly for t in ~[0.3, 10]", "qualitative", None),
-    ("002-locality", "002", "Fig 3-4", "Gradient sensitivity is local: 50% mass in 3x3 (t=0.03) .. 13x13 (t=30)", "3x3 .. 13x13", None),
-    ("002-pspc", "002", "Fig 7, 9", "PSPC beats D_M clearly and D_G for t in [0.3, 3]; Flex beats Square", "qualitative", None),
+    ("002-net-vs-DM", "002", "Fig 2", "Nets deviate from D_M alike, most for t in ~[0.3, 10]", "qualitative",
+     "09_locality"),
+    ("002-locality", "002", "Fig 3-4", "Gradient sensitivity is local: 50% mass in 3x3 (t=0.03) .. 13x13 (t=30)",
+     "3x3 .. 13x13 (32x32)", "09_locality"),
+    ("002-patch-size", "002", "Fig 4", "The patch size that best explains the net grows with the noise", "qualitative",
+     "09_locality"),
+    ("002-pspc", "002", "Fig 7, 9", "PSPC beats D_M clearly, and D_G for t in [0.3, 3]", "qualitative", "10_pspc"),
+    ("002-flex", "002", "Fig 7", "PSPC-Flex beats PSPC-Square", "qualitative", "10_pspc"),
+    ("002-pspc-reverse", "002", "Fig 7", "The PSPC comparisons also hold on the nets' reverse trajectories",
+     "qualitative", "10_pspc"),
+    ("002-leaderboard-mid", "002+", "ours", "A local analytic denoiser (PSPC or ELS) explains every generalizing net best "
+     "in the mid band", "(beyond the papers)", "11_leaderboard"),
+    ("002-leaderboard-samples", "002+", "ours", "A local analytic denoiser gives the samples nearest the net's",
+     "(beyond the papers)", "11_leaderboard"),
+    ("002-leaderboard-memorizing", "002+", "ours", "For a memorizing net D_M is (near) the best mid-band explanation",
+     "(beyond the papers)", "11_leaderboard"),
 ]
 
 

@@ -57,6 +57,35 @@ def score_field_rmse(D1, D2, x: torch.Tensor, sigma: float, *, generator=None, b
 
 
 @torch.no_grad()
+@torch.no_grad()
+def denoiser_mse(D, z: torch.Tensor, sigma, ref: torch.Tensor, *, batch_size: int = 256) -> float:
+    """Mean squared difference per pixel between D(z; sigma) and a reference output ``ref`` of the same inputs
+    (seed 002's comparison of a denoiser with a network, on forward- or reverse-process inputs z)."""
+    total = 0.0
+    sig = torch.as_tensor(sigma, dtype=torch.float32).reshape(-1)
+    for lo in range(0, z.shape[0], batch_size):
+        s = sig if sig.numel() == 1 else sig[lo:lo + batch_size]
+        out = D(z[lo:lo + batch_size], s)
+        total += float(((flat(out) - flat(ref[lo:lo + batch_size])).double() ** 2).sum())
+    return total / ref.numel()
+
+
+@torch.no_grad()
+def heldout_edm_loss(D, y: torch.Tensor, *, repeats: int = 4, seed: int = 0, batch_size: int = 512) -> float:
+    """The EDM training loss (eq 8, ``edm.edm_loss``) of D on images y, averaged over ``repeats`` fixed draws of
+    (sigma, noise): comparable across nets and snapshots; on held-out images it measures generalization."""
+    from .edm import edm_loss
+
+    check_int("repeats", repeats, low=1)
+    g = torch.Generator().manual_seed(seed)
+    total = 0.0
+    for _ in range(repeats):
+        for lo in range(0, y.shape[0], batch_size):
+            yb = y[lo:lo + batch_size]
+            total += float(edm_loss(D, yb, generator=g)) * yb.shape[0]
+    return total / (repeats * y.shape[0])
+
+
 def nearest_neighbors(x: torch.Tensor, y: torch.Tensor, k: int = 1, batch_size: int = 1024):
     """Euclidean (pixel-space) distances and indices of the k nearest rows of y for each row of x: (B, k) each."""
     check_int("k", k, low=1, high=y.shape[0])

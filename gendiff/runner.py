@@ -86,8 +86,9 @@ def _values(v):
     return list(v) if isinstance(v, (list, tuple)) else [v]
 
 
-def validate(name: str, defaults: dict, params: dict) -> dict:
-    """Merged parameters, or one GendiffError naming the first bad parameter."""
+def validate(name: str, defaults: dict, params: dict, *, check_data: bool = True) -> dict:
+    """Merged parameters, or one GendiffError naming the first bad parameter. ``check_data=False`` skips the checks
+    that need the data itself (a folder or npz that exists, N no larger than the dataset)."""
     from ._checks import check_int, check_positive
     from .data import DATASETS, dataset_size
 
@@ -103,7 +104,8 @@ def validate(name: str, defaults: dict, params: dict) -> dict:
         lk = k.lower()
         if "sigma" in lk or lk in {"lr", "eta"} or lk.startswith(("lr_", "eta_")):
             check_positive(k, [float(x) for x in _values(v)] if v is not None else [])
-        if lk in {"n", "ns", "d", "ds", "channels", "size", "epochs"} or lk.startswith(("n_", "steps", "num_")) or \
+        if lk in {"n", "ns", "d", "ds", "size", "epochs", "snapshots"} or \
+                lk.startswith(("n_", "steps", "num_", "channel")) or \
                 lk.endswith(("_steps", "_epochs")):
             for x in _values(v):
                 check_int(k, x, low=1)
@@ -114,7 +116,7 @@ def validate(name: str, defaults: dict, params: dict) -> dict:
         raise GendiffError(f"parameter 'profile' must be one of {PROFILES}, got {merged['profile']!r}")
     dsets = _values(merged["dataset"]) if "dataset" in merged else list(merged.get("datasets", []))
     path = merged.get("data_path")
-    for ds in dsets:
+    for ds in dsets if check_data else ():
         if ds not in DATASETS:
             raise GendiffError(f"parameter 'dataset': {ds!r} is not one of {DATASETS}")
         if ds in ("folder", "npz"):

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_int, check_positive
-from .data import DATASETS, load_dataset, subset
+from .data import DATASETS, disjoint_split, load_dataset, subset
 from .edm import P_MEAN, P_STD, EDMPrecond
 
 ARCHS = ("unet",)
@@ -56,6 +56,7 @@ class NetConfig:
     size: int | None = 16
     data_path: str | None = None
     data_seed: int = 0
+    data_part: int = 0
     arch: str = "unet"
     channels: int = 16
     layers_per_block: int = 1
@@ -74,6 +75,7 @@ class NetConfig:
         check_int("N", self.N, low=1)
         check_choice("dataset", self.dataset, DATASETS)
         check_choice("arch", self.arch, ARCHS)
+        check_int("data_part", self.data_part, low=0)
         check_int("channels", self.channels, low=1)
         check_int("steps", self.steps, low=1)
         check_positive("lr", self.lr)
@@ -83,12 +85,18 @@ class NetConfig:
         object.__setattr__(self, "snapshots", tuple(sorted(set(int(s) for s in self.snapshots))))
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if d["data_part"] == 0:  # added after the first nets were cached: at its default it leaves the key as it was
+            del d["data_part"]
+        return d
 
     def training_set(self) -> torch.Tensor:
-        """The N training images: the first N of the dataset's fixed permutation (nested in N)."""
-        return subset(load_dataset(self.dataset, size=self.size, data_path=self.data_path), self.N,
-                      seed=self.data_seed)
+        """The N training images: block ``data_part`` of N items of the dataset's fixed permutation. Part 0 is the
+        first N (nested in N); parts 0 and 1 are disjoint halves (``data.disjoint_split``)."""
+        x = load_dataset(self.dataset, size=self.size, data_path=self.data_path)
+        if self.data_part == 0:
+            return subset(x, self.N, seed=self.data_seed)
+        return disjoint_split(x, self.N, parts=self.data_part + 1, seed=self.data_seed)[self.data_part]
 
     def build(self, shape: tuple) -> EDMPrecond:
         """A freshly initialised denoiser for images of ``shape`` (C, H, W), seeded by ``seed``."""

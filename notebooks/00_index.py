@@ -43,7 +43,11 @@
 # | [04_gaussian_structure](04_gaussian_structure.ipynb) | seed 001 Figs 2–5, App D: $D_L$, $D_G$, $D_M$ vs the net; $W_L\to W_G$; memorizing vs generalizing |
 # | [05_dataset_size](05_dataset_size.ipynb) | seed 001 Fig 6: memorized share, GL and distance to $D_G$ vs $N$; where the transition falls relative to $d$ |
 # | [06_capacity](06_capacity.ipynb) | seed 001 Fig 7: channel base 4–32 at N = 64: memorization and distance to $D_G$ vs capacity |
-# | 07–11 | training-time sweep, strong generalization, locality, PSPC (later issues) |
+# | [07_training_time](07_training_time.ipynb) | seed 001 Fig 8: snapshots of an over-parameterized net: distance to $D_G$ falls, then rises as memorization sets in; early stopping |
+# | [08_strong_generalization](08_strong_generalization.ipynb) | seed 001 Fig 9: nets on disjoint halves give the same image from the same noise; small-data failure and its two fixes |
+# | [09_locality](09_locality.ipynb) | seed 002 Figs 2–4: net vs $D_M$ over σ; gradient-sensitivity maps and their size vs σ; patch posteriors per patch size |
+# | [10_pspc](10_pspc.ipynb) | seed 002 Figs 7, 9: PSPC-Square / Flex vs $D_M$, $D_G$, ELS, smoothed $D_M$ against each net, forward and reverse; samples |
+# | [11_leaderboard](11_leaderboard.ipynb) | beyond the papers: every analytic denoiser vs every net, by noise band and on samples, winner per column |
 
 # %% tags=["parameters"]
 profile = "default"

@@ -30,6 +30,7 @@ profile = "default"
 seed = 0
 dataset = "mnist"
 size = 16
+data_path = None  # for the folder and npz datasets
 Ns = [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
 channels = 16
 steps = 1200
@@ -60,14 +61,14 @@ from gendiff.zoo import NetConfig
 style()
 res = Results("05_dataset_size", profile)
 t_start = time.time()
-data = load_dataset(dataset, size=size)
+data = load_dataset(dataset, size=size, data_path=data_path)
 d = data[0].numel()
 g = torch.Generator().manual_seed(seed + 11)
 x_T = edm.SIGMA_MAX * torch.randn((n_samples, *data.shape[1:]), generator=g)
 rows = []
 samples = {}
 for N in tqdm(Ns, desc="dataset sizes"):
-    cfg = NetConfig(N=N, dataset=dataset, size=size, channels=channels, steps=steps, seed=seed)
+    cfg = NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=channels, steps=steps, seed=seed)
     net, info = get_model(cfg, device="cpu")
     y, y_out = train_test_split(data, N, n_eval, seed=cfg.data_seed)
     xs = edm_sampler(net, x_T, num_steps=18).clamp(-1, 1)

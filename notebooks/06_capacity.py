@@ -28,6 +28,7 @@ profile = "default"
 seed = 0
 dataset = "mnist"
 size = 16
+data_path = None  # for the folder and npz datasets
 N = 64
 channel_bases = [4, 8, 16, 32]
 steps = 1200
@@ -57,12 +58,12 @@ style()
 res = Results("06_capacity", profile)
 t_start = time.time()
 sigmas = edm.sigma_grid(10).tolist()
-y, y_out = train_test_split(load_dataset(dataset, size=size), N, n_eval, seed=0)
+y, y_out = train_test_split(load_dataset(dataset, size=size, data_path=data_path), N, n_eval, seed=0)
 G = GaussianDenoiser.from_data(y)
 x_T = edm.SIGMA_MAX * torch.randn((n_samples, *y.shape[1:]), generator=torch.Generator().manual_seed(seed + 11))
 rows, samples = [], {}
 for c in tqdm(channel_bases, desc="channel bases"):
-    cfg = NetConfig(N=N, dataset=dataset, size=size, channels=c, steps=steps, seed=seed)
+    cfg = NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed)
     net, info = get_model(cfg, device="cpu")
     assert torch.equal(cfg.training_set(), y)
     xs = edm_sampler(net, x_T, num_steps=18).clamp(-1, 1)

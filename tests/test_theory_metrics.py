@@ -125,3 +125,21 @@ def test_score_field_rmse_and_nearest_neighbors():
     assert memorization_fraction(y[:10] + 1e-3, y) == 1.0
     far = torch.randn(10, 8) * 5
     assert memorization_fraction(far, y) < 0.5
+
+
+def test_heldout_edm_loss_matches_hand_computation_for_zero_denoiser():
+    from gendiff import edm
+    from gendiff.metrics import heldout_edm_loss
+
+    class Zero(torch.nn.Module):
+        def forward(self, x, sigma):
+            return torch.zeros_like(x)
+
+    y = torch.randn(10, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(3)
+    want = 0.0
+    for _ in range(2):
+        s = edm.sample_training_sigma(10, generator=g)
+        torch.randn(y.shape, generator=g)  # the noise draw, unused by a zero output
+        want += float((edm.loss_weight(s) * (y**2).flatten(1).mean(1)).mean())
+    assert heldout_edm_loss(Zero(), y, repeats=2, seed=3) == pytest.approx(want / 2, rel=1e-6)

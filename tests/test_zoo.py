@@ -151,3 +151,38 @@ def test_pretrained_unet_loads_through_the_same_path(tmp_path):
     ref = EDMPrecond(UNetF(unet))
     x = torch.randn(3, 1, 8, 8)
     assert torch.allclose(D(x, 0.7), ref(x, 0.7), atol=1e-6)
+
+
+def test_data_part_gives_disjoint_sets_and_keeps_part0_key():
+    from gendiff.cache import config_key
+    from gendiff.zoo import NetConfig
+
+    a, b = NetConfig(N=50, dataset="digits", size=8), NetConfig(N=50, dataset="digits", size=8, data_part=1)
+    assert "data_part" not in a.to_dict() and b.to_dict()["data_part"] == 1 and config_key(a) != config_key(b)
+    ya, yb = a.training_set(), b.training_set()
+    assert ya.shape == yb.shape == (50, 1, 8, 8)
+    assert torch.cdist(ya.flatten(1), yb.flatten(1)).min() > 0  # no image in both
+    assert torch.equal(ya, NetConfig(N=100, dataset="digits", size=8).training_set()[:50])  # part 0 stays nested
+    with pytest.raises(GendiffError, match="N"):
+        NetConfig(N=1000, dataset="digits", size=8, data_part=1).training_set()
+
+
+def test_derived_results_are_computed_once_and_checked(tmp_path):
+    from gendiff.cache import derived
+
+    cfg = NetConfig(N=8, dataset="digits", size=8)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"x": torch.arange(3)}
+
+    a = derived(cfg, "thing", {"p": 1}, compute, root=tmp_path)
+    b = derived(cfg, "thing", {"p": 1}, compute, root=tmp_path)
+    assert len(calls) == 1 and torch.equal(a["x"], b["x"])
+    (f,) = (tmp_path / config_key(cfg) / "derived").glob("thing_*.pt")
+    f.write_bytes(f.read_bytes()[:10])
+    with pytest.raises(GendiffError, match="corrupt"):
+        derived(cfg, "thing", {"p": 1}, compute, root=tmp_path)
+    derived(cfg, "thing", {"p": 2}, compute, root=tmp_path)  # other parameters: computed anew
+    assert len(calls) == 2

@@ -1,0 +1,116 @@
+"""The training-free denoisers of the study, calibrated to a trained net and cached next to it (seed 002 §3).
+
+``heatmaps`` and ``calibrated`` are computed once per (net, settings) and stored with the net (``cache.derived``), so
+notebooks 09-11 share them. Calibration uses forward-process inputs built from *held-out* images; the notebooks
+evaluate on other inputs (training images' forward process, the net's own reverse trajectories)."""
+from __future__ import annotations
+
+import torch
+
+from .cache import derived
+from .denoisers import (ELSDenoiser, EmpiricalDenoiser, GaussianDenoiser, PSPCFlex, PSPCSquare, Schedule,
+                        SmoothedEmpiricalDenoiser)
+from .locality import calibrate, sensitivity_heatmaps
+from .progress import tqdm
+
+FLEX_LAMBDAS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9, 1.0)
+ELS_SIZES = (1, 3, 5, 7, 9)
+SMOOTH_ALPHAS = (0.05, 0.1, 0.2, 0.4)
+
+
+def square_sizes(side: int) -> list[int]:
+    """Odd patch sizes up to the image side, and the side itself (= D_M)."""
+    return sorted(set(list(range(1, side, 2)) + [side]))
+
+
+def heatmaps(cfg, net, x0: torch.Tensor, sigmas, *, snapshot=None, seed: int = 0, progress: bool = True):
+    """Sensitivity heatmaps (002 eq 8) of the net at each sigma, averaged over forward-process inputs from x0:
+    (L, H, W, H, W), cached with the net."""
+    sigmas = [float(s) for s in sigmas]
+
+    def compute():
+        return torch.stack([sensitivity_heatmaps(net, x0, s, generator=torch.Generator().manual_seed(seed + i))
+                            for i, s in enumerate(tqdm(sigmas, desc="heatmaps", disable=not progress))]).float()
+
+    params = dict(sigmas=sigmas, x0=float(x0.double().sum()), n=x0.shape[0], seed=seed, snapshot=snapshot)
+    return derived(cfg, "heatmaps", params, compute)
+
+
+def calibrated(cfg, net, y: torch.Tensor, x_cal: torch.Tensor, sigmas, heat: torch.Tensor, *, snapshot=None,
+               seed: int = 0, els: bool = True, n_els: int = 8):
+    """Per sigma, the PSPC-Square size, PSPC-Flex fraction and ELS size nearest the net in MSE, and one smoothing
+    alpha for the smoothed D_M (its best mean over sigma), from forward-process inputs x_cal (held out; ELS, the
+    costliest, from the first ``n_els`` of them). Returns
+    {"sigmas", "square", "flex", "els", "alpha", "tables"}; cached with the net."""
+    sigmas = [float(s) for s in sigmas]
+    side = y.shape[-1]
+
+    def compute():
+        g = torch.Generator().manual_seed(seed)
+        out = {"sigmas": sigmas, "tables": {}}
+        out["square"], out["tables"]["square"] = calibrate(lambda s: PSPCSquare(y, s), square_sizes(side), net,
+                                                           x_cal, sigmas, generator=g)
+        out["flex"], out["tables"]["flex"] = calibrate(lambda lam: PSPCFlex(y, heat, sigmas, lam), FLEX_LAMBDAS,
+                                                       net, x_cal, sigmas, generator=g)
+        if els:
+            out["els"], out["tables"]["els"] = calibrate(lambda s: ELSDenoiser(y, s), ELS_SIZES, net, x_cal[:n_els],
+                                                         sigmas, generator=g)
+        _, t = calibrate(lambda a: SmoothedEmpiricalDenoiser(y, a, n_draws=8), SMOOTH_ALPHAS, net, x_cal, sigmas,
+                         generator=g)
+        out["tables"]["smoothed"] = t
+        out["alpha"] = min(SMOOTH_ALPHAS, key=lambda a: sum(row[a] for row in t.values()))
+        return out
+
+    params = dict(sigmas=sigmas, y=float(y.double().sum()), x_cal=float(x_cal.double().sum()), n=x_cal.shape[0],
+                  heat=float(heat.double().sum()), seed=seed, els=els, n_els=n_els, snapshot=snapshot,
+                  cands=[square_sizes(side), FLEX_LAMBDAS, ELS_SIZES, SMOOTH_ALPHAS])
+    return derived(cfg, "calibrated", params, compute)
+
+
+def analytic_denoisers(y: torch.Tensor, cal: dict, heat: torch.Tensor) -> dict:
+    """Every training-free denoiser for training set y, with the calibrated schedules ``cal``: {name: Denoiser}."""
+    s = cal["sigmas"]
+    out = {"D_G": GaussianDenoiser.from_data(y), "D_M": EmpiricalDenoiser(y),
+           "PSPC-Square": PSPCSquare(y, Schedule(s, cal["square"])),
+           "PSPC-Flex": PSPCFlex(y, heat, s, Schedule(s, cal["flex"])),
+           "smoothed D_M": SmoothedEmpiricalDenoiser(y, cal["alpha"], n_draws=8)}
+    if "els" in cal:
+        out["ELS"] = ELSDenoiser(y, Schedule(s, cal["els"]))
+    return out
+
+
+def forward_inputs(x0: torch.Tensor, sigmas, *, seed: int = 0) -> list:
+    """Forward-process inputs [(x0 + sigma eps, sigma)], one fixed noise draw per sigma level."""
+    g = torch.Generator().manual_seed(seed)
+    return [(x0 + float(s) * torch.randn(x0.shape, generator=g).to(x0.device), float(s)) for s in sigmas]
+
+
+@torch.no_grad()
+def reverse_inputs(net, x_T: torch.Tensor, num_steps: int = 18) -> list:
+    """The net's own reverse-process states [(x_t, t)] along its Heun trajectory from x_T (t > 0 only)."""
+    from .edm import sampling_steps
+    from .sampling import edm_sampler
+
+    _, traj = edm_sampler(net, x_T, num_steps=num_steps, return_trajectory=True)
+    return [(x, float(t)) for x, t in zip(traj, sampling_steps(num_steps).tolist()) if t > 0]
+
+
+# The ELS machine compares every query patch with every patch of every training image at every position (N H W of
+# them): it is scored on the first few inputs of each batch only (its MSE is noisier, not biased).
+EVAL_LIMITS = {"ELS": 8}
+
+
+@torch.no_grad()
+def mse_to(ref, denoisers: dict, inputs: list, *, limits: dict | None = None, progress: bool = False) -> dict:
+    """MSE per pixel between each denoiser and the reference (a net) on each (z, sigma): {name: [mse per input]}.
+    ``limits`` {name: n} scores a costly denoiser on the first n items of each batch (default EVAL_LIMITS)."""
+    from .metrics import denoiser_mse
+
+    limits = EVAL_LIMITS if limits is None else limits
+    out = {name: [] for name in denoisers}
+    for z, s in tqdm(inputs, desc="MSE vs σ", disable=not progress):
+        r = ref(z, s)
+        for name, D in denoisers.items():
+            n = limits.get(name, z.shape[0])
+            out[name].append(denoiser_mse(D, z[:n], s, r[:n]))
+    return out

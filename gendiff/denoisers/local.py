@@ -1,0 +1,95 @@
+"""Two more training-free denoisers: the equivariant local score (ELS) machine and the smoothed empirical denoiser."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .._checks import GendiffError, check_int, check_positive
+from .base import Denoiser, flat
+from .empirical import EmpiricalDenoiser
+from .patch import Schedule
+
+
+def els_denoise(z: torch.Tensor, y: torch.Tensor, s: int, sigma: torch.Tensor, *, pad_value: float = 0.0,
+                budget: int = 1 << 24) -> torch.Tensor:
+    """ELS machine (Kamb & Ganguli 2025): each output pixel is the posterior mean of the centre pixel of the s x s
+    patch around it, over the patches of every training image at *every* position:
+    D(z)_p = sum_{i, q} softmax_{i, q}(-||z_{Omega_p} - y_i[Omega_q]||^2 / (2 t^2)) y_i[q]. Translation-equivariant.
+    Boundary: input and training images are padded with ``pad_value`` (s // 2 on each side), so border queries
+    and border patches contain padding, as in a zero-padded convolution. s must be odd."""
+    if s % 2 != 1:
+        raise GendiffError(f"ELS patch size must be odd (a centre pixel), got {s}")
+    B, C, H, W = z.shape
+    r = s // 2
+    q = F.unfold(F.pad(z, (r, r, r, r), value=pad_value), s).transpose(1, 2).reshape(B * H * W, -1)  # (B HW, K)
+    inv_s2 = (1.0 / sigma.to(z.dtype) ** 2).repeat_interleave(H * W)[:, None]
+    centre = (s * s) // 2  # index of the centre within one channel's s*s block
+    n_img = max(1, budget // (q.shape[0] * H * W))
+    m = torch.full((q.shape[0],), -torch.inf, dtype=z.dtype, device=z.device)
+    tot = torch.zeros_like(m)
+    acc = torch.zeros((q.shape[0], C), dtype=z.dtype, device=z.device)
+    for lo in range(0, y.shape[0], n_img):
+        yc = y[lo:lo + n_img].to(z.dtype)
+        pool = F.unfold(F.pad(yc, (r, r, r, r), value=pad_value), s).transpose(1, 2).reshape(-1, q.shape[1])
+        vals = pool.reshape(pool.shape[0], C, s * s)[:, :, centre]  # (n HW, C): the patches' centre pixels
+        logits = torch.addmm((-0.5 * (pool**2).sum(1))[None], q, pool.T).mul_(inv_s2)
+        m_new = torch.maximum(m, logits.amax(1))
+        scale = torch.exp(m - m_new)
+        w = logits.sub_(m_new[:, None]).exp_()
+        tot = tot * scale + w.sum(1)
+        acc = acc * scale[:, None] + w @ vals
+        m = m_new
+    return (acc / tot[:, None]).reshape(B, H, W, C).permute(0, 3, 1, 2).contiguous()
+
+
+class ELSDenoiser(Denoiser):
+    """The ELS machine (Kamb & Ganguli 2025) with patch size schedule(sigma) (odd; an int or a Schedule)."""
+
+    name = "ELS"
+
+    def __init__(self, y: torch.Tensor, schedule, pad_value: float = 0.0, budget: int = 1 << 24):
+        super().__init__()
+        y = torch.as_tensor(y)
+        if y.ndim != 4:
+            raise GendiffError(f"ELS needs images (N, C, H, W), got shape {tuple(y.shape)}")
+        self.register_buffer("y", y)
+        self.schedule = schedule if isinstance(schedule, Schedule) else Schedule.constant(int(schedule))
+        for s in self.schedule.values:
+            check_int("ELS patch size", s, low=1)
+            if s % 2 != 1:
+                raise GendiffError(f"ELS patch sizes must be odd, got {s}")
+        self.pad_value, self.budget = pad_value, budget
+
+    def denoise(self, x, sigma):
+        if tuple(x.shape[1:]) != tuple(self.y.shape[1:]):
+            raise GendiffError(f"ELS expects images of shape {tuple(self.y.shape[1:])}, got {tuple(x.shape[1:])}")
+        sizes = [self.schedule(float(s)) for s in sigma]
+        out = torch.empty_like(x)
+        for s in dict.fromkeys(sizes):
+            idx = torch.tensor([i for i, v in enumerate(sizes) if v == s], device=x.device)
+            out[idx] = els_denoise(x[idx], self.y, s, sigma[idx], pad_value=self.pad_value, budget=self.budget)
+        return out
+
+
+class SmoothedEmpiricalDenoiser(Denoiser):
+    """Smoothed closed-form denoiser (after Scarvelis, Borde & Solomon 2023, sigma-CFDM): D_M averaged over Gaussian
+    perturbations of its input, D(x; t) = E_u D_M(x + alpha u; t), u ~ N(0, I), by ``n_draws`` fixed draws (the
+    same draws for every call: a deterministic denoiser). alpha -> 0 gives D_M; large alpha pulls samples towards
+    barycentres of nearby training images instead of the images themselves."""
+
+    name = "smoothed empirical"
+
+    def __init__(self, y: torch.Tensor, alpha: float, n_draws: int = 16, seed: int = 0, chunk_size: int = 2048):
+        super().__init__()
+        check_positive("alpha", alpha)
+        check_int("n_draws", n_draws, low=1)
+        self.E = EmpiricalDenoiser(y, chunk_size=chunk_size)
+        self.alpha, self.n_draws = float(alpha), n_draws
+        self.register_buffer("u", torch.randn((n_draws, self.E.d), generator=torch.Generator().manual_seed(seed)))
+
+    def denoise(self, x, sigma):
+        self.E._check_dim(x, self.E.d)
+        xf = flat(x)
+        xs = (xf[None] + self.alpha * self.u[:, None, :].to(x.dtype)).reshape(-1, xf.shape[1])  # (M B, d)
+        out = self.E(xs, sigma.repeat(self.n_draws)).reshape(self.n_draws, *xf.shape).mean(0)
+        return out.reshape(x.shape)

@@ -1,0 +1,169 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 07 · Training time: the Gaussian bias comes first, memorization later (seed 001, Fig 8)
+#
+# **Claim (Li, Dai & Qu 2024, Fig 8).** An over-parameterized model on a small training set (channel base 128,
+# $N = 1094$ FFHQ images) first approaches the Gaussian denoiser $D_G$ — its distance to $D_G$ in the intermediate
+# noise band is smallest around epoch 841 — and then drifts away as it memorizes (snapshots at epochs 187, 841,
+# 9173, 64210). Early stopping therefore keeps the Gaussian structure.
+#
+# **Our setting vs the paper's.** MNIST 16×16 ($d = 256$), $N = 64$ — the size at which the channel-16 net of
+# notebooks 05–06 memorizes — and snapshots of the EMA weights over 2000 steps (batch 128: step 100 is 200 epochs,
+# step 2000 is 4000 epochs). A control at $N = 4096$ (no memorization expected) separates the part of the
+# dip-and-rise that comes with memorization from the part that does not. Next to the distance to $D_G$ we track
+# what a practitioner can see without $D_G$: the EDM loss on held-out images, and the share of memorized samples.
+
+# %% tags=["parameters"]
+profile = "default"
+seed = 0
+dataset = "mnist"
+size = 16
+data_path = None
+N = 64
+N_control = 4096
+channels = 16
+steps = 2000
+snapshots = [100, 200, 300, 400, 600, 800, 1000, 1200, 1600, 2000]
+n_samples = 100
+n_eval = 256
+report_sigma = 1.5
+assert_verdicts = True  # verdicts 1-2 need nets trained at the default scale; only the smoke profile turns this off
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from gendiff import edm
+from gendiff.cache import get_model
+from gendiff.data import load_dataset, train_test_split
+from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
+from gendiff.metrics import heldout_edm_loss, memorization_fraction, nearest_neighbors, score_field_rmse
+from gendiff.plots import image_grid, style
+from gendiff.progress import tqdm
+from gendiff.results import Results
+from gendiff.sampling import edm_sampler
+from gendiff.zoo import NetConfig
+
+style()
+res = Results("07_training_time", profile)
+t_start = time.time()
+data = load_dataset(dataset, size=size, data_path=data_path)
+x_T = edm.SIGMA_MAX * torch.randn((n_samples, *data.shape[1:]), generator=torch.Generator().manual_seed(seed + 11))
+
+
+def snapshot_curve(n_train):
+    """Every snapshot of the net trained on n_train images: samples and the measures of this notebook."""
+    cfg = NetConfig(N=n_train, dataset=dataset, size=size, data_path=data_path, channels=channels, steps=steps,
+                    snapshots=tuple(snapshots), seed=seed)
+    y, y_out = train_test_split(data, n_train, n_eval, seed=cfg.data_seed)
+    G, E = GaussianDenoiser.from_data(y), EmpiricalDenoiser(y)
+    rows, samples = [], {}
+    for step in tqdm(cfg.snapshots, desc=f"N={n_train} snapshots"):
+        net, _ = get_model(cfg, device="cpu", snapshot=step)
+        xs = edm_sampler(net, x_T, num_steps=18).clamp(-1, 1)
+        samples[step] = xs
+        gen = lambda: torch.Generator().manual_seed(seed + 12)  # noqa: E731
+        rows.append(dict(step=step, memorized=memorization_fraction(xs, y),
+                         rmse_DG=score_field_rmse(net, G, y_out, report_sigma, generator=gen()),
+                         rmse_DM_train=score_field_rmse(net, E, y[:n_eval], report_sigma, generator=gen()),
+                         heldout_loss=heldout_edm_loss(net, y_out, seed=seed + 13)))
+    return rows, samples, y
+
+
+rows, samples, y = snapshot_curve(N)
+ctrl, _, _ = snapshot_curve(N_control)
+for r in rows:
+    print({k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()})
+
+# %%
+steps_v = np.array([r["step"] for r in rows])
+col = lambda rs, k: np.array([r[k] for r in rs])  # noqa: E731
+i_dg = int(np.argmin(col(rows, "rmse_DG")))  # the snapshot nearest D_G
+i_loss = int(np.argmin(col(rows, "heldout_loss")))  # the one a practitioner would keep (held-out loss)
+fig, axes = plt.subplots(1, 3, figsize=(16, 4))
+axes[0].semilogx(steps_v, col(rows, "rmse_DG"), "o-", label=f"N={N}")
+axes[0].semilogx(steps_v, col(ctrl, "rmse_DG"), "s--", label=f"N={N_control} (control)")
+axes[0].semilogx(steps_v, col(rows, "rmse_DM_train"), "^:", label=f"N={N}: RMSE(net, D_M), training inputs")
+axes[0].set(xlabel="training step", ylabel=f"RMSE at σ={report_sigma}", title="distance to D_G (held-out inputs)")
+axes[1].semilogx(steps_v, col(rows, "memorized"), "o-", label=f"N={N}")
+axes[1].semilogx(steps_v, col(ctrl, "memorized"), "s--", label=f"N={N_control}")
+axes[1].set(xlabel="training step", title="memorized share of samples")
+axes[2].semilogx(steps_v, col(rows, "heldout_loss"), "o-", label=f"N={N}")
+axes[2].semilogx(steps_v, col(ctrl, "heldout_loss"), "s--", label=f"N={N_control}")
+axes[2].set(xlabel="training step", title="EDM loss on held-out images")
+for ax in axes:
+    ax.axvline(steps_v[i_dg], color="green", lw=1, ls=":", label="nearest D_G")
+    ax.axvline(steps_v[i_loss], color="red", lw=1, ls="--", label="lowest held-out loss")
+    ax.legend(fontsize=7)
+fig.tight_layout()
+
+# %% [markdown]
+# Samples from the same noise at the early-stopping point and at the end of training, each above its nearest
+# training image:
+
+# %%
+grid = {}
+for label, step in (("early stop", steps_v[i_dg]), ("end", steps_v[-1])):
+    xs = samples[int(step)][:10]
+    grid[f"{label} (step {step})"] = xs
+    grid[f"nearest train ({label})"] = y[nearest_neighbors(xs, y)[1][:, 0]]
+image_grid(grid)
+
+# %% [markdown]
+# **Verdicts**, stated before measuring:
+# 1. At $N = 64$ the distance to $D_G$ (σ = 1.5) falls then rises: its minimum over the snapshots is at least 5 %
+#    below both the first and the last snapshot's. Asserted.
+# 2. Memorization sets in after that minimum: at most 10 % of samples are memorized at the snapshot nearest $D_G$,
+#    at least 50 % at the last one. Asserted.
+# 3. The held-out loss, which needs no $D_G$, picks an early-stopping point within a factor 2 in steps of the one
+#    nearest $D_G$. Recorded.
+# 4. Control: is the rise specific to memorization? At $N = 4096$ the rise from the minimum to the last snapshot is
+#    less than half of the rise at $N = 64$. Recorded (the pilot saw a dip-and-rise at $N = 4096$ too).
+
+# %%
+dg, dgc = col(rows, "rmse_DG"), col(ctrl, "rmse_DG")
+mem = col(rows, "memorized")
+ok_dip = dg.min() <= 0.95 * dg[0] and dg.min() <= 0.95 * dg[-1]
+ok_mem = mem[i_dg] <= 0.10 and mem[-1] >= 0.5
+ratio = max(steps_v[i_loss], steps_v[i_dg]) / min(steps_v[i_loss], steps_v[i_dg])
+rise, rise_c = dg[-1] - dg.min(), dgc[-1] - dgc.min()
+print(f"N={N}: RMSE to D_G {dg[0]:.3f} -> min {dg.min():.3f} at step {steps_v[i_dg]} -> {dg[-1]:.3f}; "
+      f"memorized {mem[i_dg]:.0%} there, {mem[-1]:.0%} at the end; lowest held-out loss at step {steps_v[i_loss]}; "
+      f"rise {rise:.3f} vs control {rise_c:.3f}")
+res.claim("001-training-time", f"N={N}, c={channels}: RMSE to D_G at σ={report_sigma} {dg[0]:.3f} -> {dg.min():.3f} "
+          f"(step {steps_v[i_dg]}) -> {dg[-1]:.3f} (step {steps_v[-1]}); memorized {mem[i_dg]:.0%} -> {mem[-1]:.0%}",
+          ok_dip and ok_mem, float(steps_v[i_dg]))
+res.claim("001-early-stop-heldout", f"lowest held-out loss at step {steps_v[i_loss]}, nearest D_G at step "
+          f"{steps_v[i_dg]} (ratio {ratio:.1f})", ratio <= 2)
+res.claim("001-training-time-control", f"rise of RMSE to D_G after its minimum: {rise:.3f} at N={N} vs {rise_c:.3f} "
+          f"at N={N_control} (memorized {col(ctrl, 'memorized').max():.0%})", rise_c < 0.5 * rise)
+res.number("best_step", int(steps_v[i_dg]))
+res.number("rmse_DG", dg.tolist())
+res.number("memorized", mem.tolist())
+res.number("runtime_s", time.time() - t_start)
+if assert_verdicts:
+    assert ok_dip, f"no dip in the distance to D_G: {np.round(dg, 3)}"
+    assert ok_mem, f"memorization does not set in after the dip: {mem}"
+
+# %% [markdown]
+# **Reading (default profile).** The claim holds at our scale: at $N = 64$ the distance to $D_G$ at σ = 1.5 falls
+# from 0.52 (step 100) to 0.18 at step 600, where 7 % of samples are memorized, then rises to 0.22 by step 2000,
+# where 96 % are. The held-out loss, which needs no $D_G$, is lowest at step 400 (0 % memorized): a usable
+# early-stopping rule. The control at $N = 4096$ also dips and rises slightly (0.012, against 0.037 at $N = 64$), so
+# part of the late drift is not memorization (the pilot saw the same). The paper's minimum is at 1.3 % of training
+# (epoch 841 of 64210); ours is at 30 % of a much shorter run (1200 epochs of 4000).

@@ -1,0 +1,209 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 09 · Locality: how networks depart from the empirical-optimal denoiser (seed 002, Figs 2–4)
+#
+# **Claims (Niedoba et al. 2025).**
+# 1. (Fig 2) Trained networks differ from the empirical-optimal denoiser $D_M$ little at small and large noise and
+#    most around $t \approx 0.3$–$10$; different architectures deviate in the same way.
+# 2. (Fig 3–4, eq 8) The networks' gradients are *local*: the sensitivity map of an output pixel,
+#    $G(x, y, t) = \mathbb{E}_z \sum_c |\partial D(z, t)_{x,y,c} / \partial z|$, concentrates near that pixel; the
+#    centred square holding 50 % of it is 3×3 at $t = 0.03$ and grows to 13×13 at $t = 30$ (CIFAR-10, 32×32).
+# 3. The posterior mean of *patches* (the same crop of every training image) tracks the network better than $D_M$,
+#    with a patch size that grows with the noise.
+#
+# **Our setting vs the paper's.** MNIST 16×16 (the paper: CIFAR-10 32×32 and others, full training sets, large
+# U-Nets). Our zoo: U-Nets of channel base 8, 16, 32 trained on $N = 1024$ images (generalizing, notebook 05).
+# Forward-process inputs are built from training images (the paper's setting); reverse-process inputs are each
+# net's own Heun trajectory. Image side 16 instead of 32: patch sizes should shrink accordingly.
+
+# %% tags=["parameters"]
+profile = "default"
+seed = 0
+dataset = "mnist"
+size = 16
+data_path = None
+N = 1024
+channel_bases = [8, 16, 32]
+steps = 1200
+n_eval = 64  # forward-process inputs per noise level (training images)
+n_reverse = 32  # reverse trajectories per net
+n_heat = 8  # inputs averaged in each sensitivity map
+n_sigmas = 10
+heat_net = 16  # the channel base whose maps are shown
+assert_verdicts = True  # verdicts 1-2 need nets trained at the default scale; only the smoke profile turns this off
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from scipy.stats import spearmanr
+
+from gendiff import analytic, edm
+from gendiff.cache import get_model
+from gendiff.data import load_dataset, train_test_split
+from gendiff.denoisers import EmpiricalDenoiser, PSPCSquare
+from gendiff.locality import centred_square_sizes
+from gendiff.plots import style
+from gendiff.progress import tqdm
+from gendiff.results import Results
+from gendiff.zoo import NetConfig
+
+style()
+res = Results("09_locality", profile)
+t_start = time.time()
+data = load_dataset(dataset, size=size, data_path=data_path)
+y, y_out = train_test_split(data, N, n_eval, seed=0)
+sigmas = edm.sigma_grid(n_sigmas).tolist()
+x_T = edm.SIGMA_MAX * torch.randn((n_reverse, *data.shape[1:]), generator=torch.Generator().manual_seed(seed + 11))
+E = EmpiricalDenoiser(y)
+fwd = analytic.forward_inputs(y[:n_eval], sigmas, seed=seed + 12)
+nets, cfgs = {}, {}
+for c in channel_bases:
+    cfgs[c] = NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed)
+    nets[c], _ = get_model(cfgs[c], device="cpu")
+
+# %% [markdown]
+# ## 1 · Network vs $D_M$ over the noise level
+
+# %%
+curves = {}
+for c, net in tqdm(nets.items(), desc="nets"):
+    rev = analytic.reverse_inputs(net, x_T)
+    curves[c] = dict(fwd=analytic.mse_to(net, {"D_M": E}, fwd)["D_M"], rev=analytic.mse_to(net, {"D_M": E}, rev)["D_M"],
+                     t_rev=[t for _, t in rev])
+fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
+for c, cv in curves.items():
+    axes[0].loglog(sigmas, cv["fwd"], "o-", label=f"c={c}")
+    axes[1].loglog(cv["t_rev"], cv["rev"], "o-", label=f"c={c}")
+axes[0].set(xlabel="σ", ylabel="MSE(net, D_M)", title="forward process (training images)")
+axes[1].set(xlabel="σ", title="reverse process (each net's own trajectory)")
+for ax in axes:
+    ax.axvspan(0.3, 10, color="orange", alpha=0.08, label="paper's band")
+    ax.legend(fontsize=8)
+fig.tight_layout()
+
+# %% [markdown]
+# ## 2 · Gradient sensitivity: how local is each output pixel?
+# Maps for every output pixel, by batched autograd (one backward pass gives all 256 rows of a Jacobian), averaged
+# over `n_heat` forward-process inputs; cached with the net and reused by notebooks 10–11.
+
+# %%
+heat = {c: analytic.heatmaps(cfgs[c], nets[c], y[:n_heat], sigmas, seed=seed) for c in channel_bases}
+H = heat[heat_net]
+show = [0, n_sigmas // 3, 2 * n_sigmas // 3, n_sigmas - 1]
+fig, axes = plt.subplots(2, len(show), figsize=(3 * len(show), 6))
+for k, li in enumerate(show):
+    for r, (i, j) in enumerate([(size // 2, size // 2), (2, 2)]):
+        axes[r, k].imshow(H[li, i, j], cmap="magma")
+        axes[r, k].plot(j, i, "c+", ms=10)
+        axes[r, k].set(title=f"σ={sigmas[li]:.3g}, pixel ({i},{j})", xticks=[], yticks=[])
+fig.suptitle(f"sensitivity maps, c={heat_net}")
+fig.tight_layout()
+
+fractions = (0.5, 0.75, 0.95)
+lo_c, hi_c = size // 4, size - size // 4  # the central half of the image, where the digits lie (added after looking)
+sizes, sizes_centre = {}, {}
+for c in channel_bases:
+    per = {q: [centred_square_sizes(heat[c][li].double(), q).double() for li in range(n_sigmas)] for q in fractions}
+    sizes[c] = {q: [float(m.median()) for m in v] for q, v in per.items()}
+    sizes_centre[c] = {q: [float(m[lo_c:hi_c, lo_c:hi_c].median()) for m in v] for q, v in per.items()}
+fig, axes = plt.subplots(1, 2, figsize=(13, 4), sharey=True)
+for ax, table, where in ((axes[0], sizes, "all pixels"), (axes[1], sizes_centre, "central pixels (post hoc)")):
+    for c, ls in zip(channel_bases, ["-", "--", ":"]):
+        for q, col in zip(fractions, ["C0", "C1", "C2"]):
+            ax.semilogx(sigmas, table[c][q], ls, color=col, marker="o", ms=3, label=f"{q:.0%} (c={c})")
+    ax.set(xlabel="σ", ylabel="side of the centred square", title=f"locality vs noise: median over {where}")
+axes[0].legend(fontsize=7, ncol=3)
+fig.tight_layout()
+
+# %% [markdown]
+# ## 3 · Patch posterior means vs $D_M$ and vs the network, per patch size
+# PSPC-Square with a fixed patch size $s$ at every level; $s = 16$ is $D_M$.
+
+# %%
+net = nets[heat_net]
+rev = analytic.reverse_inputs(net, x_T)
+ps = analytic.square_sizes(size)
+sq = {s: PSPCSquare(y, s) for s in ps}
+tab = {"fwd vs net": analytic.mse_to(net, sq, fwd), "rev vs net": analytic.mse_to(net, sq, rev),
+       "fwd vs D_M": analytic.mse_to(E, sq, fwd), "rev vs D_M": analytic.mse_to(E, sq, rev)}
+fig, axes = plt.subplots(1, 4, figsize=(20, 4))
+for ax, (name, t) in zip(axes, tab.items()):
+    M = np.array([t[s] for s in ps])
+    ts = sigmas if name.startswith("fwd") else [t_ for _, t_ in rev]
+    im = ax.imshow(np.log10(M + 1e-12), aspect="auto", cmap="viridis")
+    ax.scatter(np.arange(len(ts)), np.argmin(M, 0), c="r", s=12, label="best s")
+    ax.set(yticks=range(len(ps)), yticklabels=ps, xticks=range(0, len(ts), 2),
+           xticklabels=[f"{v:.2g}" for v in ts[::2]], xlabel="σ", ylabel="patch size s", title=f"log10 MSE, {name}")
+    fig.colorbar(im, ax=ax)
+    ax.legend(fontsize=7)
+fig.tight_layout()
+best_fwd = [ps[i] for i in np.argmin(np.array([tab["fwd vs net"][s] for s in ps]), 0)]
+print("best patch size per σ (forward):", dict(zip([round(s, 3) for s in sigmas], best_fwd)))
+
+# %% [markdown]
+# **Verdicts**, stated before measuring:
+# 1. Every net's forward-process MSE to $D_M$ peaks at σ in [0.3, 10], and the nets deviate alike: the pairwise
+#    correlation of their log-MSE curves is ≥ 0.9. Asserted.
+# 2. Locality: at the lowest noise the median 50 % square is at most 3×3, and it grows with σ (Spearman ρ ≥ 0.8
+#    over the levels) for every net. The paper's 13×13 at σ = 30 (on 32×32) is recorded next to ours.
+#    *As first run, the growth half failed* (see the reading below); the notebook now asserts the low-noise half and
+#    records the claim as it was stated, so the ledger shows "differs".
+# 3. The best patch size (forward, vs the net) grows with σ: Spearman ρ ≥ 0.8. Recorded.
+
+# %%
+peaks = {c: sigmas[int(np.argmax(cv["fwd"]))] for c, cv in curves.items()}
+logs = np.log([curves[c]["fwd"] for c in channel_bases])
+corr = np.corrcoef(logs)[np.triu_indices(len(channel_bases), 1)]
+ok_peak = all(0.3 <= p <= 10 for p in peaks.values()) and bool((corr >= 0.9).all())
+rho = {c: spearmanr(sigmas, sizes[c][0.5]).statistic for c in channel_bases}
+low = {c: sizes[c][0.5][-1] for c in channel_bases}
+i30 = int(np.argmin(np.abs(np.log(sigmas) - np.log(30))))
+ok_low = all(low[c] <= 3 for c in channel_bases)
+ok_local = ok_low and all(rho[c] >= 0.8 for c in channel_bases)
+rho_centre = {c: spearmanr(sigmas, sizes_centre[c][0.5]).statistic for c in channel_bases}
+rho_best = spearmanr(sigmas, best_fwd).statistic
+res.claim("002-net-vs-DM", "MSE(net, D_M) peaks at σ = " + ", ".join(f"{p:.2g} (c={c})" for c, p in peaks.items()) +
+          f"; min pairwise correlation of log-MSE curves {corr.min():.2f}", ok_peak)
+res.claim("002-locality", "median 50% square at σ=0.002: " + ", ".join(f"{low[c]:.0f}" for c in channel_bases) +
+          f"; at σ={sigmas[i30]:.3g}: " + ", ".join(f"{sizes[c][0.5][i30]:.0f}" for c in channel_bases) +
+          " (c=" + "/".join(map(str, channel_bases)) + f", 16x16); Spearman ρ ≥ {min(rho.values()):.2f} "
+          f"(central pixels, post hoc: ≥ {min(rho_centre.values()):.2f})", ok_local,
+          note="not monotone: background pixels have diffuse maps; see notebook 09")
+res.claim("002-patch-size", f"best PSPC-Square size per σ (c={heat_net}, forward): {best_fwd}; Spearman ρ = "
+          f"{rho_best:.2f}", rho_best >= 0.8)
+res.number("sizes50", {c: sizes[c][0.5] for c in channel_bases})
+res.number("runtime_s", time.time() - t_start)
+if assert_verdicts:
+    assert ok_peak, f"peaks {peaks}, correlations {corr}"
+    assert ok_low, f"50% sizes at low noise {low}"
+
+# %% [markdown]
+# **Reading (default profile).**
+# 1. Holds. All three nets depart most from $D_M$ at σ = 1.5, inside the paper's band, and their log-MSE curves are
+#    nearly proportional (pairwise correlation 1.00): the architectures deviate alike.
+# 2. **Differs as stated, holds in a weaker form.** The median over all 256 pixels of the 50 % square is 1×1 at
+#    σ = 0.002, but it is not monotone in σ: 7–11 at σ = 0.02–0.1, up to 11×11 at σ ≈ 1.5–4, and 7–9 at σ ≥ 10. The
+#    −1 background of MNIST is to blame: those pixels' outputs barely depend on the input, and their weak maps are
+#    diffuse. Over the central 8×8 pixels (a choice made *after* seeing this, so not asserted) the 50 % square grows
+#    steadily, 1, 1, 3, 5, 7 from σ = 0.002 to 1.5, then stays at 7 (5 for c = 32). Relative to the image side
+#    that is the paper's growth: 7/16 ≈ 13/32. The 95 % square (17–19) is far less local than the paper's "nearly all
+#    within 15×15 of 32×32".
+# 3. Holds. The patch size that best explains the net grows with σ (Spearman 0.97): single pixels at σ ≤ 0.02, then
+#    3, 5, 9, 11, and the whole image ($D_M$) at σ ≥ 10. That is the shape of the paper's hand-made CIFAR schedule.

@@ -1,0 +1,181 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 10 · PSPC: patch posterior composites reproduce the networks without training (seed 002, Figs 7, 9)
+#
+# **Claims (Niedoba et al. 2025).** Composites of patch posterior means — PSPC-Square (all $s \times s$ crops, $s$
+# scheduled with the noise) and PSPC-Flex (one crop per pixel from its gradient-sensitivity map, a mass fraction
+# $\lambda$ scheduled with the noise) — match trained networks far better than the empirical-optimal denoiser $D_M$,
+# better than the Gaussian denoiser $D_G$ mainly for $t \in [0.3, 3]$, and Flex better than Square; their samples
+# resemble the network's from the same noise.
+#
+# **Our setting vs the paper's.** MNIST 16×16, U-Nets of channel base 8/16/32 on $N = 1024$ images (notebook 09's
+# zoo). The paper hand-picked its CIFAR schedules (they ship in `gendiff.denoisers.patch`, but sizes of 32×32 images
+# do not transfer to 16×16); we **calibrate** each schedule per net and per σ on forward-process inputs from
+# *held-out* images (`gendiff.analytic.calibrated`), then evaluate on other inputs: the forward process of training
+# images and each net's own reverse trajectory. Baselines: $D_M$, $D_G$, the ELS machine (Kamb & Ganguli 2025,
+# patches from every position, zero padding) and a smoothed $D_M$ (after Scarvelis et al. 2023), both calibrated alike.
+
+# %% tags=["parameters"]
+profile = "default"
+seed = 0
+dataset = "mnist"
+size = 16
+data_path = None
+N = 1024
+channel_bases = [8, 16, 32]
+steps = 1200
+n_eval = 48  # forward-process inputs per level (training images)
+n_cal = 32  # held-out images for calibration
+n_reverse = 24  # reverse trajectories per net
+n_heat = 8  # inputs per sensitivity map (as in notebook 09: the maps are shared through the cache)
+n_sigmas = 10
+n_samples = 8
+sample_net = 16  # the net whose samples are shown next to every analytic denoiser's
+assert_verdicts = True  # verdicts 1-3 need nets trained at the default scale; only the smoke profile turns this off
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+from gendiff import analytic, edm
+from gendiff.cache import get_model
+from gendiff.data import load_dataset, train_test_split
+from gendiff.plots import image_grid, style
+from gendiff.progress import tqdm
+from gendiff.results import Results
+from gendiff.sampling import edm_sampler
+from gendiff.zoo import NetConfig
+
+style()
+res = Results("10_pspc", profile)
+t_start = time.time()
+data = load_dataset(dataset, size=size, data_path=data_path)
+y, y_out = train_test_split(data, N, n_cal, seed=0)
+sigmas = edm.sigma_grid(n_sigmas).tolist()
+fwd = analytic.forward_inputs(y[:n_eval], sigmas, seed=seed + 12)
+x_T = edm.SIGMA_MAX * torch.randn((max(n_reverse, n_samples), *data.shape[1:]),
+                                  generator=torch.Generator().manual_seed(seed + 11))
+results, cals, dens_of = {}, {}, {}
+for c in tqdm(channel_bases, desc="nets"):
+    cfg = NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed)
+    net, _ = get_model(cfg, device="cpu")
+    heat = analytic.heatmaps(cfg, net, y[:n_heat], sigmas, seed=seed)
+    cals[c] = analytic.calibrated(cfg, net, y, y_out, sigmas, heat, seed=seed)
+    dens_of[c] = dens = analytic.analytic_denoisers(y, cals[c], heat)
+    rev = analytic.reverse_inputs(net, x_T[:n_reverse])
+    results[c] = dict(fwd=analytic.mse_to(net, dens, fwd), rev=analytic.mse_to(net, dens, rev), t_rev=[t for _, t in rev],
+                      net=net)
+    print(f"c={c}: square sizes {cals[c]['square']}, flex λ {cals[c]['flex']}, ELS sizes {cals[c].get('els')}, "
+          f"smoothing α {cals[c]['alpha']}")
+
+# %% [markdown]
+# The calibrated schedules (σ from 80 down to 0.002):
+
+# %%
+pd.DataFrame({f"{k} (c={c})": cals[c][k] for c in channel_bases for k in ("square", "flex", "els")},
+             index=[f"{s:.3g}" for s in sigmas]).T
+
+# %%
+names = list(dens_of[channel_bases[0]])
+fig, axes = plt.subplots(2, len(channel_bases), figsize=(5 * len(channel_bases), 8), squeeze=False)
+for k, c in enumerate(channel_bases):
+    for name in names:
+        axes[0, k].loglog(sigmas, results[c]["fwd"][name], "o-", ms=3, label=name)
+        axes[1, k].loglog(results[c]["t_rev"], results[c]["rev"][name], "o-", ms=3, label=name)
+    axes[0, k].set(title=f"c={c}: forward process", xlabel="σ", ylabel="MSE to the net")
+    axes[1, k].set(title=f"c={c}: reverse process", xlabel="σ", ylabel="MSE to the net")
+    for ax in axes[:, k]:
+        ax.axvspan(0.3, 3, color="orange", alpha=0.08)
+axes[0, 0].legend(fontsize=8)
+fig.tight_layout()
+
+# %% [markdown]
+# Samples from the same noise (Heun, 18 steps): the net, then each analytic denoiser calibrated to it.
+
+# %%
+dens = dens_of[sample_net]
+net_s = edm_sampler(results[sample_net]["net"], x_T[:n_samples], num_steps=18).clamp(-1, 1)
+rows = {f"net c={sample_net}": net_s}
+rmse = {}
+for name, D in tqdm(dens.items(), desc="samples"):
+    xs = edm_sampler(D, x_T[:n_samples], num_steps=18).clamp(-1, 1)
+    rows[name] = xs
+    rmse[name] = float(((xs - net_s) ** 2).flatten(1).mean(1).sqrt().mean())
+image_grid(rows)
+print("pixel RMSE of each denoiser's samples to the net's:", {k: round(v, 3) for k, v in rmse.items()})
+
+# %% [markdown]
+# **Verdicts**, stated before measuring (forward process, mean MSE over the levels in a band, every net):
+# 1. PSPC-Square beats $D_M$ clearly: at most half its MSE over σ in [0.1, 20]. Asserted.
+# 2. PSPC-Square beats $D_G$ for σ in [0.3, 3]. Asserted.
+# 3. PSPC-Flex beats PSPC-Square over σ in [0.1, 20]. *As first run this failed for every net* (Flex was 1–15 %
+#    worse); it is recorded as stated, so the ledger shows "differs", and no longer asserted. See the reading.
+# 4. Reverse process: the same three comparisons on the nets' own trajectories. Recorded.
+
+# %%
+def band_mean(curve, ts, lo, hi):
+    v = [m for m, t in zip(curve, ts) if lo <= t <= hi]
+    return float(np.mean(v)) if v else float("nan")
+
+
+rows, checks = [], {1: [], 2: [], 3: [], 4: []}
+for c in channel_bases:
+    for proc, ts in (("fwd", sigmas), ("rev", results[c]["t_rev"])):
+        f = {n: results[c][proc][n] for n in names}
+        mid = {n: band_mean(f[n], ts, 0.1, 20) for n in names}
+        core = {n: band_mean(f[n], ts, 0.3, 3) for n in names}
+        ok = [mid["PSPC-Square"] <= 0.5 * mid["D_M"], core["PSPC-Square"] < core["D_G"],
+              mid["PSPC-Flex"] < mid["PSPC-Square"]]
+        if proc == "fwd":
+            for i in range(3):
+                checks[i + 1].append(ok[i])
+        else:
+            checks[4].append(all(ok))
+        rows.append({"net": f"c={c}", "process": proc, **{f"{n} [0.1,20]": mid[n] for n in names},
+                     **{f"{n} [0.3,3]": core[n] for n in ("PSPC-Square", "D_G")}})
+summary = pd.DataFrame(rows).set_index(["net", "process"])
+print(summary.round(5).to_string())
+ok1, ok2, ok3, ok4 = (all(checks[i]) for i in (1, 2, 3, 4))
+fw = summary.xs("fwd", level="process")
+res.claim("002-pspc", "forward MSE to the nets over σ∈[0.1,20]: PSPC-Square " +
+          "/".join(f"{v:.4f}" for v in fw["PSPC-Square [0.1,20]"]) + " vs D_M " +
+          "/".join(f"{v:.4f}" for v in fw["D_M [0.1,20]"]) + "; σ∈[0.3,3]: PSPC-Sq " +
+          "/".join(f"{v:.4f}" for v in fw["PSPC-Square [0.3,3]"]) + " vs D_G " +
+          "/".join(f"{v:.4f}" for v in fw["D_G [0.3,3]"]) + f" (c={'/'.join(map(str, channel_bases))})", ok1 and ok2)
+res.claim("002-flex", "PSPC-Flex vs Square over σ∈[0.1,20]: " + "/".join(f"{a:.4f} vs {b:.4f}" for a, b in
+          zip(fw["PSPC-Flex [0.1,20]"], fw["PSPC-Square [0.1,20]"])), ok3)
+res.claim("002-pspc-reverse", "the three comparisons hold on the reverse process for " +
+          f"{sum(checks[4])}/{len(checks[4])} nets", ok4)
+res.number("sample_rmse", rmse)
+res.number("runtime_s", time.time() - t_start)
+if assert_verdicts:
+    assert ok1, "PSPC-Square is not clearly better than D_M"
+    assert ok2, "PSPC-Square does not beat D_G in [0.3, 3]"
+
+# %% [markdown]
+# **Reading (default profile).** Two of the paper's three claims hold at our scale. PSPC-Square, calibrated per σ on
+# held-out images, is 2.1–2.4× closer to every net than $D_M$ over σ ∈ [0.1, 20] and 2–2.6× closer than $D_G$ over
+# [0.3, 3]. Its calibrated patch size falls with the noise much like the paper's CIFAR schedule: the whole image
+# ($D_M$) at σ ≥ 10, then 11, 7, 5, 3 and single pixels at σ ≤ 0.02 (c = 16). **PSPC-Flex does not beat
+# PSPC-Square** here: it is 1–15 % worse on the forward process, although its samples are the nearest to the net's.
+# A likely reason is MNIST's background: the sensitivity maps of the −1 background pixels are weak and diffuse
+# (notebook 09), so their Flex crops are scattered pixel sets, while the paper's CIFAR images have no flat
+# background. The ELS machine, with patches from every position, does worse than the position-aware PSPC. On MNIST,
+# where the digits are centred, translation equivariance is a poor prior, and the nets have learned where the digits
+# lie.
