@@ -109,6 +109,7 @@ fig, axes = plt.subplots(1, len(cols), figsize=(4.2 * len(cols), 4), sharey=True
 for ax, col in zip(axes, cols):
     M = np.array([[board.loc[(n, d), col] for n in nets] for d in dnames])
     im = ax.imshow(np.log10(M), cmap="viridis_r", aspect="auto")
+    ax.grid(False)
     for j in range(len(nets)):
         ax.add_patch(plt.Rectangle((j - 0.5, M[:, j].argmin() - 0.5), 1, 1, fill=False, ec="r", lw=2))
     ax.set(xticks=range(len(nets)), title=f"log10 {col}")

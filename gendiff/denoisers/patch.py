@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from .._checks import GendiffError, check_int, check_positive
-from .base import Denoiser, as_sigma, flat
+from .base import Denoiser, flat
 
 
 class Schedule:
