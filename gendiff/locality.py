@@ -10,11 +10,31 @@ from .progress import tqdm
 
 
 def jacobian(D, z: torch.Tensor, sigma, *, batch: int = 2048) -> torch.Tensor:
-    """The Jacobians dD(z_b; sigma_b)/dz_b, (B, d_out, d_in), by batched autograd: every (input, output row) pair is
-    one replica of its input in a large batch, and one backward pass of the sum of the selected outputs gives all
-    those rows at once (valid for any D whose batch items do not interact, as every Denoiser here)."""
+    """The Jacobians dD(z_b; sigma_b)/dz_b, (B, d_out, d_in), by batched autograd: one forward pass per input, then
+    its rows ``batch`` at a time in one vmapped backward pass (``is_grads_batched``). Networks whose ops vmap cannot
+    batch fall back to replicas: one copy of the input per row in a large batch, one backward pass of the sum of
+    the selected outputs (valid when batch items do not interact, as for every Denoiser here)."""
     check_int("batch", batch, low=1)
     sigma = as_sigma(sigma, z)
+    B, d = z.shape[0], z[0].numel()
+    rows = torch.empty((B, d, d), dtype=z.dtype, device=z.device)
+    for b in range(B):
+        try:
+            with torch.enable_grad():
+                x = z[b:b + 1].detach().clone().requires_grad_(True)
+                out = flat(D(x, sigma[b:b + 1]))[0]
+                for lo in range(0, d, batch):
+                    k = torch.arange(lo, min(lo + batch, d), device=z.device)
+                    sel = torch.zeros((len(k), d), dtype=out.dtype, device=z.device)
+                    sel[torch.arange(len(k), device=z.device), k] = 1
+                    (g,) = torch.autograd.grad(out, x, grad_outputs=sel, is_grads_batched=True, retain_graph=True)
+                    rows[b, lo:lo + len(k)] = g.reshape(len(k), d).to(rows.dtype)
+        except RuntimeError:
+            rows[b] = _jacobian_replicas(D, z[b:b + 1], sigma[b:b + 1], batch)[0]
+    return rows
+
+
+def _jacobian_replicas(D, z, sigma, batch):
     B, d = z.shape[0], z[0].numel()
     rows = torch.empty((B, d, d), dtype=z.dtype, device=z.device)
     pairs = torch.cartesian_prod(torch.arange(B), torch.arange(d))  # (B d, 2): (input, output row)

@@ -169,3 +169,18 @@ def test_calibrate_finds_the_generating_patch_size(toy):
     best, table = calibrate(lambda s: PSPCSquare(y, s), [1, 2, 3, 5], net, y[:8], [0.3, 1.0],
                             generator=torch.Generator().manual_seed(0))
     assert best == [3, 3] and table[0.3][3] < 1e-15
+
+
+def test_jacobian_replica_fallback_matches():
+    from gendiff.locality import _jacobian_replicas
+
+    g = torch.Generator().manual_seed(4)
+    A = torch.randn(8, 8, generator=g)
+
+    class Tanh(torch.nn.Module):
+        def forward(self, x, sigma):
+            return torch.tanh(x.flatten(1) @ A.T).reshape(x.shape) / sigma[:, None, None, None]
+
+    z = torch.randn(2, 2, 2, 2, generator=g)
+    s = torch.tensor([1.0, 2.0])
+    assert torch.allclose(jacobian(Tanh(), z, s, batch=3), _jacobian_replicas(Tanh(), z, s, 5), atol=1e-6)

@@ -146,14 +146,14 @@ def patch_posterior_loop(z: torch.Tensor, y: torch.Tensor, masks: torch.Tensor, 
     B, C, H, W = z.shape
     comp, norm = torch.zeros_like(z), torch.zeros_like(z)
     two_s2 = 2 * sigma.to(z.dtype)[:, None] ** 2
-    for mask in masks:
+    for mask in masks.to(z.device):
         if not bool(mask.any()):
             continue
         idx = mask.reshape(-1)
         zc = z.reshape(B, C, -1)[:, :, idx].reshape(B, -1)
         yc_all = y.reshape(y.shape[0], C, -1)[:, :, idx].reshape(y.shape[0], -1).to(z.dtype)
-        m = torch.full((B, 1), -torch.inf, dtype=z.dtype)
-        s = torch.zeros((B, 1), dtype=z.dtype)
+        m = torch.full((B, 1), -torch.inf, dtype=z.dtype, device=z.device)
+        s = torch.zeros((B, 1), dtype=z.dtype, device=z.device)
         mean = torch.zeros_like(zc)
         for lo in range(0, y.shape[0], chunk):
             yc = yc_all[lo:lo + chunk]
@@ -163,7 +163,7 @@ def patch_posterior_loop(z: torch.Tensor, y: torch.Tensor, masks: torch.Tensor, 
             s_new = s * (m - m_new).exp() + w.sum(1, keepdim=True)
             mean = (mean * s * (m - m_new).exp() + (yc[None] * w[:, :, None]).sum(1)) / s_new
             m, s = m_new, s_new
-        full = torch.zeros((B, C, H * W), dtype=z.dtype)
+        full = torch.zeros((B, C, H * W), dtype=z.dtype, device=z.device)
         full[:, :, idx] = mean.reshape(B, C, -1)
         comp += full.reshape(z.shape)
         norm += mask.to(z.dtype)[None, None]
