@@ -86,6 +86,16 @@ def heldout_edm_loss(D, y: torch.Tensor, *, repeats: int = 4, seed: int = 0, bat
     return total / (repeats * y.shape[0])
 
 
+def pixel_rmse(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Mean over items of sqrt(||a_i - b_i||^2 / d): how far two sample sets from the same noise are, per pixel."""
+    return float(((flat(a).double() - flat(b).double()) ** 2).mean(1).sqrt().mean())
+
+
+def nn_rmse(x: torch.Tensor, y: torch.Tensor) -> float:
+    """Mean over samples x_i of sqrt(||x_i - NN(x_i)||^2 / d), NN the nearest training image in y."""
+    return float((nearest_neighbors(x, y)[0][:, 0].double() / math.sqrt(x[0].numel())).mean())
+
+
 def nearest_neighbors(x: torch.Tensor, y: torch.Tensor, k: int = 1, batch_size: int = 1024):
     """Euclidean (pixel-space) distances and indices of the k nearest rows of y for each row of x: (B, k) each."""
     check_int("k", k, low=1, high=y.shape[0])

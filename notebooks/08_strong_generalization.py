@@ -61,7 +61,7 @@ from gendiff.cache import get_model
 from gendiff.data import load_dataset, permutation
 from gendiff.denoisers import GaussianDenoiser
 from gendiff.denoisers.base import flat
-from gendiff.metrics import heldout_edm_loss, memorization_fraction
+from gendiff.metrics import heldout_edm_loss, memorization_fraction, pixel_rmse
 from gendiff.plots import image_grid, style
 from gendiff.progress import tqdm
 from gendiff.results import Results
@@ -79,11 +79,6 @@ held = data[permutation(data.shape[0], 0)[-(n_eval + n_few):]]  # the end of the
 y_out, y_few = held[:n_eval], held[n_eval:]
 x_T = edm.SIGMA_MAX * torch.randn((n_samples, *data.shape[1:]), generator=torch.Generator().manual_seed(seed + 11))
 sample = lambda D: edm_sampler(D, x_T, num_steps=18).clamp(-1, 1)  # noqa: E731
-
-
-def pixel_rmse(a, b):
-    """Mean over samples of sqrt(||a_i - b_i||^2 / d)."""
-    return float(((flat(a) - flat(b)) ** 2).mean(1).sqrt().mean())
 
 
 def agreement(a, b):

@@ -55,6 +55,7 @@ import torch
 
 from gendiff import analytic, edm
 from gendiff.cache import get_model
+from gendiff.metrics import pixel_rmse
 from gendiff.data import load_dataset, train_test_split
 from gendiff.plots import image_grid, style
 from gendiff.progress import tqdm
@@ -116,7 +117,7 @@ rmse = {}
 for name, D in tqdm(dens.items(), desc="samples"):
     xs = edm_sampler(D, x_T[:n_samples], num_steps=18).clamp(-1, 1)
     rows[name] = xs
-    rmse[name] = float(((xs - net_s) ** 2).flatten(1).mean(1).sqrt().mean())
+    rmse[name] = pixel_rmse(xs, net_s)
 image_grid(rows)
 print("pixel RMSE of each denoiser's samples to the net's:", {k: round(v, 3) for k, v in rmse.items()})
 

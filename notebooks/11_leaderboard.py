@@ -51,7 +51,7 @@ import torch
 from gendiff import analytic, edm
 from gendiff.cache import get_model
 from gendiff.data import load_dataset, train_test_split
-from gendiff.metrics import nearest_neighbors
+from gendiff.metrics import nn_rmse, pixel_rmse
 from gendiff.plots import style
 from gendiff.progress import tqdm
 from gendiff.results import Results
@@ -65,11 +65,6 @@ data = load_dataset(dataset, size=size, data_path=data_path)
 sigmas = edm.sigma_grid(n_sigmas).tolist()
 bands = {"high [3,80]": (3, 80), "mid [0.3,3]": (0.3, 3), "low [0.002,0.3]": (0.002, 0.3)}
 x_T = edm.SIGMA_MAX * torch.randn((n_samples, *data.shape[1:]), generator=torch.Generator().manual_seed(seed + 11))
-
-
-def nn_rmse(x, y):
-    """Pixel RMSE from each sample to its nearest training image, averaged."""
-    return float((nearest_neighbors(x, y)[0][:, 0] / x[0].numel() ** 0.5).mean())
 
 
 rows = []
@@ -87,7 +82,7 @@ for c, N in tqdm(zoo, desc="zoo"):
         row = {"net": f"c={c}, N={N}", "denoiser": name}
         for b, (lo, hi) in bands.items():
             row[b] = float(np.mean([m for m, s in zip(mse[name], sigmas) if lo <= s <= hi]))
-        row["samples: RMSE to net"] = float(((xs - net_s) ** 2).flatten(1).mean(1).sqrt().mean())
+        row["samples: RMSE to net"] = pixel_rmse(xs, net_s)
         row["samples: NN dist"] = nn_rmse(xs, y)
         row["net's NN dist"] = net_nn
         rows.append(row)

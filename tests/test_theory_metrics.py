@@ -143,3 +143,13 @@ def test_heldout_edm_loss_matches_hand_computation_for_zero_denoiser():
         torch.randn(y.shape, generator=g)  # the noise draw, unused by a zero output
         want += float((edm.loss_weight(s) * (y**2).flatten(1).mean(1)).mean())
     assert heldout_edm_loss(Zero(), y, repeats=2, seed=3) == pytest.approx(want / 2, rel=1e-6)
+
+
+def test_pixel_and_nn_rmse_by_hand():
+    from gendiff.metrics import nn_rmse, pixel_rmse
+
+    a = torch.zeros(2, 1, 2, 2)
+    b = torch.stack([torch.full((1, 2, 2), 1.0), torch.tensor([[[2.0, 0.0], [0.0, 0.0]]])])
+    assert pixel_rmse(a, b) == pytest.approx((1.0 + 1.0) / 2)  # sqrt(4/4) and sqrt(4/4)
+    y = torch.stack([torch.full((1, 2, 2), 3.0), torch.full((1, 2, 2), 0.5)])
+    assert nn_rmse(a, y) == pytest.approx(0.5)
