@@ -9,7 +9,7 @@ from gendiff.denoisers import (ELSDenoiser, EmpiricalDenoiser, PatchPosteriorDen
                                SmoothedEmpiricalDenoiser)
 from gendiff.denoisers.patch import (cifar_flex_schedule, cifar_square_schedule, mask_from_heatmap,
                                      masked_patch_composite, patch_posterior_loop, square_masks,
-                                     square_patch_composite)
+                                     square_patch_composite, square_patches)
 from gendiff.locality import calibrate, centred_square_sizes, jacobian, sensitivity_heatmaps
 
 
@@ -36,6 +36,29 @@ def test_square_composite_matches_per_crop_loop(toy, size):
     ref = patch_posterior_loop(z, y, square_masks(5, 5, size), s, chunk=7)
     assert torch.allclose(square_patch_composite(z, y, size, s, budget=300), ref, atol=1e-12)
     assert torch.allclose(masked_patch_composite(z, y, square_masks(5, 5, size), s, budget=300), ref, atol=1e-12)
+
+
+def test_square_patches_and_their_reuse(toy):
+    y, z, s = toy
+    yp, half = square_patches(y, 3)
+    masks = square_masks(5, 5, 3).reshape(9, -1)
+    for p in range(9):  # brute force: the crop's pixels of every channel, row-major
+        want = y.reshape(40, 2, 25)[:, :, masks[p]].reshape(40, -1)
+        assert torch.equal(yp[p], want)
+        assert torch.allclose(half[p], 0.5 * (want**2).sum(1), atol=1e-12)
+    ref = square_patch_composite(z, y, 3, s)
+    assert torch.allclose(square_patch_composite(z, y, 3, s, budget=50, patches=(yp, half)), ref, atol=1e-12)
+    sched = Schedule([0.3, 1.0], [2, 3])  # sizes 2, 2, 3, 2 for the toy's sigmas
+    cached, uncached = PSPCSquare(y, sched), PSPCSquare(y, sched, patch_cache=0)
+    first = cached(z, s)
+    assert torch.allclose(first, uncached(z, s), atol=1e-12) and torch.equal(cached(z, s), first)
+    assert torch.allclose(first[2], ref[2], atol=1e-12)
+    assert uncached._patches == {}
+    held = sum(a.numel() + b.numel() for a, b in cached._patches.values())
+    assert len(cached._patches) == 2 and held <= cached.patch_cache
+    small = PSPCSquare(y, Schedule([0.3, 1.0], [2, 3]), patch_cache=held - 1)  # room for one size at a time
+    assert torch.allclose(small(z, s), cached(z, s), atol=1e-12)
+    assert len(small._patches) == 1
 
 
 def test_single_pixel_crops_are_the_per_pixel_posterior(toy):

@@ -8,7 +8,9 @@ pixel's gradient-sensitivity map. A crop covering the whole image gives D_M exac
 
 Speed: all crops of one size are computed at once -- unfold gives every s x s patch of the batch and of a chunk of
 training images, one batched GEMM per chunk gives every (crop, input, image) logit, and a streaming log-sum-exp
-(online softmax) accumulates the patch means with memory bounded by ``budget`` whatever N is.
+(online softmax) accumulates the patch means with memory bounded by ``budget`` whatever N is. The training patches
+depend only on (y, s): PSPCSquare makes them once per size and reuses them across calls. On a CPU this runs at the
+cost of its bare GEMM + exp arithmetic (bench/bench_pspc.py).
 """
 from __future__ import annotations
 
@@ -76,15 +78,28 @@ def _online_update(state, logits, values_fn):
     return m_new, s, acc
 
 
+def square_patches(y: torch.Tensor, s: int, dtype=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every s x s patch of training images y (N, C, H, W): (P, N, C s^2), contiguous, and half its squared norm
+    (P, N), the data-only terms of the PSPC-Square logits. Positions are row-major by top-left corner, as F.unfold."""
+    C, H, W = y.shape[1:]
+    s = min(int(s), H, W)
+    y = y.to(dtype or y.dtype)
+    yp = F.unfold(y, s).permute(2, 0, 1).contiguous()
+    half_sq = 0.5 * F.conv2d(y.pow(2).sum(1, keepdim=True), y.new_ones(1, 1, s, s)).flatten(1).T.contiguous()
+    return yp, half_sq
+
+
 def square_patch_composite(z: torch.Tensor, y: torch.Tensor, s: int, sigma: torch.Tensor, *,
-                           budget: int = 1 << 24) -> torch.Tensor:
+                           budget: int = 1 << 22, patches: tuple[torch.Tensor, torch.Tensor] | None = None
+                           ) -> torch.Tensor:
     """The composite of all s x s patch posterior means (002 eq 10-11) for inputs z (B, C, H, W), training images
-    y (N, C, H, W) and noise levels sigma (B,). ``budget`` bounds the logits held at once (floats)."""
+    y (N, C, H, W) and noise levels sigma (B,). ``budget`` bounds the logits held at once (floats). ``patches``:
+    ``square_patches(y, s)`` computed once and reused across calls (otherwise made chunk by chunk)."""
     B, C, H, W = z.shape
     s = min(int(s), H, W)
     zu = F.unfold(z, s)  # (B, K, P): every s x s patch of every input
     K, P = zu.shape[1], zu.shape[2]
-    zp = zu.permute(2, 0, 1)  # (P, B, K)
+    zp = zu.permute(2, 0, 1).contiguous()  # (P, B, K)
     zz = 0.5 * (zp**2).sum(-1, keepdim=True)  # (P, B, 1)
     inv_s2 = (1.0 / sigma.to(z.dtype) ** 2)[None, :, None]
     chunk = max(1, budget // (P * B))
@@ -92,10 +107,13 @@ def square_patch_composite(z: torch.Tensor, y: torch.Tensor, s: int, sigma: torc
              torch.zeros((P, B), dtype=z.dtype, device=z.device),
              torch.zeros((P, B, K), dtype=z.dtype, device=z.device))
     for lo in range(0, y.shape[0], chunk):
-        yp = F.unfold(y[lo:lo + chunk].to(z.dtype), s).permute(2, 0, 1)  # (P, n, K)
+        if patches is None:
+            yp, half_sq = square_patches(y[lo:lo + chunk], s, z.dtype)  # (P, n, K), (P, n)
+        else:
+            yp, half_sq = patches[0][:, lo:lo + chunk], patches[1][:, lo:lo + chunk]
         # logits: -||z_C - y_C||^2 / (2 t^2), expanded; keeping the ||z_C||^2 term (which cancels in the softmax)
         # keeps the largest logits near 0, where float32 is most accurate
-        logits = torch.baddbmm((-0.5 * (yp**2).sum(-1))[:, None, :], zp, yp.transpose(1, 2)).sub_(zz).mul_(inv_s2)
+        logits = torch.baddbmm(-half_sq[:, None, :], zp, yp.transpose(1, 2)).sub_(zz).mul_(inv_s2)
         state = _online_update(state, logits, lambda w: torch.bmm(w, yp))
     means = state[2] / state[1][..., None]  # (P, B, K): every patch posterior mean
     comp = F.fold(means.permute(1, 2, 0), (H, W), s)
@@ -254,19 +272,38 @@ class PatchPosteriorDenoiser(_PatchBase):
 
 class PSPCSquare(_PatchBase):
     """PSPC-Square (002): the composite of all s x s patch posterior means, s = schedule(sigma) (an int or a
-    Schedule); s >= the image side gives D_M."""
+    Schedule); s >= the image side gives D_M. The training patches of each size are made once and kept while they
+    hold at most ``patch_cache`` floats in all (the oldest sizes are dropped first); larger sets are made chunk by
+    chunk in every call."""
 
     name = "PSPC-Square"
 
-    def __init__(self, y, schedule, budget: int = 1 << 24):
+    def __init__(self, y, schedule, budget: int = 1 << 22, patch_cache: int = 1 << 27):
         super().__init__(y, budget)
         self.schedule = schedule if isinstance(schedule, Schedule) else Schedule.constant(int(schedule))
         for s in self.schedule.values:
             check_int("patch size", s, low=1)
+        check_int("patch_cache", patch_cache, low=0)
+        self.patch_cache = patch_cache
+        self._patches = {}
+
+    def patches(self, s: int, dtype, device):
+        """square_patches(y, s) in this dtype and device, or None when they would not fit in ``patch_cache``."""
+        C, H, W = self.y.shape[1:]
+        s = min(int(s), H, W)
+        size = self.y.shape[0] * (H - s + 1) * (W - s + 1) * (C * s * s + 1)
+        if size > self.patch_cache:
+            return None
+        key = (s, dtype, device)
+        if key not in self._patches:
+            while self._patches and size + sum(a.numel() + b.numel() for a, b in self._patches.values()) > self.patch_cache:
+                self._patches.pop(next(iter(self._patches)))
+            self._patches[key] = square_patches(self.y.to(device), s, dtype)
+        return self._patches[key]
 
     def denoise(self, x, sigma):
-        return self._by_key(x, sigma, self.schedule,
-                            lambda xb, sb, s: square_patch_composite(xb, self.y, s, sb, budget=self.budget))
+        return self._by_key(x, sigma, self.schedule, lambda xb, sb, s: square_patch_composite(
+            xb, self.y, s, sb, budget=self.budget, patches=self.patches(s, xb.dtype, xb.device)))
 
 
 class PSPCFlex(_PatchBase):
