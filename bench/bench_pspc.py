@@ -53,6 +53,7 @@ def main():
     sig = torch.full((a.B,), a.sigma, device=dev)
     print(f"PSPC-Square, MNIST 16x16, N={a.N}, B={a.B}, sigma={a.sigma}, {dev}, {torch.get_num_threads()} threads")
     ratios, ceilings = [], []
+    C, H, W = y.shape[1:]
     for s in (int(v) for v in a.sizes.split(",")):
         square_patch_composite(z, y, s, sig)  # warm-up
         sync()
@@ -69,7 +70,7 @@ def main():
         sync()
         t_cold = time.perf_counter() - t
         t = time.perf_counter()
-        slow = patch_posterior_loop(z, y, square_masks(16, 16, s, every_position=True), sig, chunk=100)
+        slow = patch_posterior_loop(z, y, square_masks(H, W, s, every_position=True), sig, chunk=100)
         sync()
         t_slow = time.perf_counter() - t
         err = float((fast - slow).abs().max())
@@ -78,7 +79,7 @@ def main():
               f" {1e3 * t_cold / a.B:.2f} ms/image when made in the call), per-crop loop {1e3 * t_slow / a.B:6.2f}"
               f" ms/image: speed-up {t_slow / t_fast:5.1f}x ({t_slow / t_cold:.1f}x), max |diff| {err:.1e}")
         assert err < 1e-5, f"outputs differ by {err}"
-        P, K = (16 - s + 1) ** 2, s * s
+        P, K = (H - s + 1) * (W - s + 1), C * s * s
         floor = arithmetic_floor(a.B, a.N, P, K, dev, sync)
         ceilings.append(t_slow / floor)
         print(f"        bare GEMM + exp arithmetic {1e3 * floor / a.B:.2f} ms/image ({4 * P * a.B * a.N * K / floor / 1e9:.0f}"

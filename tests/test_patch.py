@@ -56,9 +56,11 @@ def test_square_patches_and_their_reuse(toy):
     assert uncached._patches == {}
     held = sum(a.numel() + b.numel() for a, b in cached._patches.values())
     assert len(cached._patches) == 2 and held <= cached.patch_cache
-    small = PSPCSquare(y, Schedule([0.3, 1.0], [2, 3]), patch_cache=held - 1)  # room for one size at a time
+    small = PSPCSquare(y, sched, patch_cache=held - 1)  # room for one size at a time
     assert torch.allclose(small(z, s), cached(z, s), atol=1e-12)
     assert len(small._patches) == 1
+    with pytest.raises(GendiffError, match="not square_patches"):
+        square_patch_composite(z, y, 2, s, patches=(yp, half))  # made for s = 3
 
 
 def test_single_pixel_crops_are_the_per_pixel_posterior(toy):

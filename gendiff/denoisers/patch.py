@@ -102,6 +102,9 @@ def square_patch_composite(z: torch.Tensor, y: torch.Tensor, s: int, sigma: torc
     zp = zu.permute(2, 0, 1).contiguous()  # (P, B, K)
     zz = 0.5 * (zp**2).sum(-1, keepdim=True)  # (P, B, 1)
     inv_s2 = (1.0 / sigma.to(z.dtype) ** 2)[None, :, None]
+    if patches is not None and tuple(patches[0].shape) != (P, y.shape[0], K):
+        raise GendiffError(f"patches of shape {tuple(patches[0].shape)} are not square_patches(y, {s}) for y of shape "
+                           f"{tuple(y.shape)} (want {(P, y.shape[0], K)})")
     chunk = max(1, budget // (P * B))
     state = (torch.full((P, B), -torch.inf, dtype=z.dtype, device=z.device),
              torch.zeros((P, B), dtype=z.dtype, device=z.device),
