@@ -34,11 +34,13 @@ $(STAMP): pyproject.toml
 
 study: setup
 	$(PY) -m gendiff run --profile default --refresh
+	$(PY) -m gendiff ledger --update-readme
 
 test: setup
 	rm -rf $(CI_RUNS)
-	GENDIFF_RUNS=$(CI_RUNS) $(PY) -m gendiff run --profile smoke --prepare-only --out $(CI_RUNS)/notebooks --no-progress
-	GENDIFF_RUNS=$(CI_RUNS) GENDIFF_CACHE=$(CI_RUNS)/cache $(PY) -m pytest -p no:cacheprovider tests \
+	$(PY) -m gendiff run --profile smoke --prepare-only --out $(CI_RUNS)/notebooks --results $(CI_RUNS)/results \
+	  --no-progress
+	GENDIFF_CACHE=$(CI_RUNS)/cache $(PY) -m pytest -p no:cacheprovider tests \
 	  $$(ls $(CI_RUNS)/notebooks/[0-9]*.ipynb | grep -v 00_index) $(CI_RUNS)/notebooks/00_index.ipynb --nbval-lax
 
 unit: setup

@@ -1,4 +1,4 @@
-"""The training-free denoisers of the study, calibrated to a trained net and cached next to it (seed 002 §3).
+"""The training-free denoisers of the study, calibrated to a trained net and cached next to it (Niedoba et al. 2025, §3).
 
 ``heatmaps`` and ``calibrated`` are computed once per (net, settings) and stored with the net (``cache.derived``), so
 notebooks 09-11 share them. Calibration uses forward-process inputs built from *held-out* images; the notebooks
@@ -24,7 +24,7 @@ def square_sizes(side: int) -> list[int]:
 
 
 def heatmaps(cfg, net, x0: torch.Tensor, sigmas, *, snapshot=None, seed: int = 0, progress: bool = True):
-    """Sensitivity heatmaps (002 eq 8) of the net at each sigma, averaged over forward-process inputs from x0:
+    """Sensitivity heatmaps (Niedoba et al. 2025, eq. 8) of the net at each sigma, averaged over forward-process inputs from x0:
     (L, H, W, H, W), cached with the net."""
     sigmas = [float(s) for s in sigmas]
 

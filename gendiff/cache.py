@@ -9,13 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 
 from ._checks import GendiffError
-from .results import atomic_write_text, project_root
+from .study.io import atomic_write, atomic_write_text, project_root
 from .train import TRAIN_CODE_VERSION, EDMTrainer
 from .zoo import NetConfig
 
@@ -37,18 +36,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _atomic_save(write, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class ModelStore:
@@ -76,7 +63,7 @@ class ModelStore:
 
         path = self.dir / name
         sd = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
-        _atomic_save(lambda tmp: save_file(sd, tmp, metadata={k: str(v) for k, v in (meta or {}).items()}), path)
+        atomic_write(path, lambda tmp: save_file(sd, tmp, metadata={k: str(v) for k, v in (meta or {}).items()}))
         self._record(name, path)
         return path
 
@@ -97,7 +84,7 @@ class ModelStore:
 
     def save_checkpoint(self, trainer: EDMTrainer) -> None:
         path = self.dir / "checkpoint.pt"
-        _atomic_save(lambda tmp: torch.save(trainer.state_dict(), tmp), path)
+        atomic_write(path, lambda tmp: torch.save(trainer.state_dict(), tmp))
         self._record("checkpoint.pt", path)
 
     def load_checkpoint(self, trainer: EDMTrainer) -> bool:
@@ -173,6 +160,6 @@ def derived(cfg: NetConfig, name: str, params: dict, compute, *, root: Path | No
             raise GendiffError(f"{path} is truncated or corrupt (sha256 mismatch); delete it to recompute")
         return torch.load(path, weights_only=False)
     value = compute()
-    _atomic_save(lambda tmp: torch.save(value, tmp), path)
+    atomic_write(path, lambda tmp: torch.save(value, tmp))
     store._record(rel, path)
     return value

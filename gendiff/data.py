@@ -46,7 +46,7 @@ def resize(x: torch.Tensor, size: int | None) -> torch.Tensor:
 
 # ----------------------------------------------------------------------------------------------- Gaussian data
 def power_law_spectrum(d: int, k: float, scale: float = 1.0) -> torch.Tensor:
-    """lambda_nu = scale * nu^(-k), nu = 1..d (float64): the natural test spectrum of seed 000."""
+    """lambda_nu = scale * nu^(-k), nu = 1..d (float64): the natural test spectrum of Merger & Goldt 2025."""
     check_int("d", d, low=1)
     nu = torch.arange(1, d + 1, dtype=torch.float64)
     return scale * nu.pow(-float(k))

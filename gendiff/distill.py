@@ -1,4 +1,4 @@
-"""Linear distillation (001 eq 8-9, Algorithm 1): the best affine fit D_L(x) = W x + b to a denoiser at each sigma.
+"""Linear distillation (Li et al. 2024, eq. 8-9, Algorithm 1): the best affine fit D_L(x) = W x + b to a denoiser at each sigma.
 
 Both ways from the same input/output pairs (z = x + sigma eps, D(z)), x from the training set:
 - :func:`distill_lstsq`: the exact least-squares solution (normal equations in float64);
@@ -14,7 +14,7 @@ from .progress import tqdm
 
 
 def paper_distill_lr(sigma: float) -> float:
-    """The paper's per-sigma Adam learning rate (STUDY.md section 2)."""
+    """The paper's per-sigma Adam learning rate (docs/formulas.md, hidden Gaussian structure)."""
     if sigma >= 4.0:
         return 5e-5
     if sigma >= 0.4:

@@ -1,4 +1,4 @@
-"""EDM conventions (Karras et al. 2022), STUDY.md section 0: noise grid, training noise, preconditioning, loss."""
+"""EDM conventions (Karras et al. 2022), docs/formulas.md, EDM: noise grid, training noise, preconditioning, loss."""
 from __future__ import annotations
 
 
@@ -17,7 +17,7 @@ def sigma_grid(n: int = 10, sigma_min: float = SIGMA_MIN, sigma_max: float = SIG
     """The n EDM noise levels, decreasing from sigma_max to sigma_min (EDM eq 5, float64).
 
     sigma_i = (s_max^(1/rho) + i/(n-1) (s_min^(1/rho) - s_max^(1/rho)))^rho, i = 0..n-1. n = 10 gives the levels
-    seed 001 evaluates at; n = 18 is EDM's default sampler."""
+    Li et al. 2024 evaluates at; n = 18 is EDM's default sampler."""
     check_int("n", n, low=2)
     check_positive("sigma_min", sigma_min)
     check_positive("sigma_max", sigma_max)

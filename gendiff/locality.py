@@ -1,4 +1,4 @@
-"""Locality of denoisers (seed 002): Jacobians, gradient-sensitivity heatmaps (eq 8), the centred squares that hold
+"""Locality of denoisers (Niedoba et al. 2025): Jacobians, gradient-sensitivity heatmaps (eq 8), the centred squares that hold
 a share of their mass, and schedules calibrated to a given network."""
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _jacobian_replicas(D, z, sigma, batch):
 
 def sensitivity_heatmaps(D, x0: torch.Tensor, sigma: float, *, generator=None, batch: int = 2048,
                          progress: bool = False) -> torch.Tensor:
-    """Gradient sensitivity (002 eq 8): G[i, j] = E_z sum_{c, c'} |dD(z; t)_{c,i,j} / dz_{c'}|, an H x W map per output
+    """Gradient sensitivity (Niedoba et al. 2025, eq. 8): G[i, j] = E_z sum_{c, c'} |dD(z; t)_{c,i,j} / dz_{c'}|, an H x W map per output
     pixel (i, j), averaged over forward-process inputs z = x0 + t eps (one draw per clean image). (H, W, H, W)."""
     B, C, H, W = x0.shape
     gdev = generator.device if generator is not None else "cpu"

@@ -1,4 +1,4 @@
-"""Metrics, each formula once (equation numbers of seed 001 / STUDY.md)."""
+"""Metrics, each formula once (equation numbers of Li et al. 2024; docs/formulas.md)."""
 from __future__ import annotations
 
 import math
@@ -44,7 +44,7 @@ def dsm_loss_linear(W, b, mu, Sigma, sigma: float) -> float:
 
 @torch.no_grad()
 def score_field_rmse(D1, D2, x: torch.Tensor, sigma: float, *, generator=None, batch_size: int = 512) -> float:
-    """Score-field approximation error (001 eq 10): E_{x, eps} sqrt(||D1(x + s eps) - D2(x + s eps)||^2 / d) over the
+    """Score-field approximation error (Li et al. 2024, eq. 10): E_{x, eps} sqrt(||D1(x + s eps) - D2(x + s eps)||^2 / d) over the
     clean inputs x (one noise draw each, from ``generator``)."""
     total, n = 0.0, x.shape[0]
     gdev = generator.device if generator is not None else "cpu"
@@ -60,7 +60,7 @@ def score_field_rmse(D1, D2, x: torch.Tensor, sigma: float, *, generator=None, b
 @torch.no_grad()
 def denoiser_mse(D, z: torch.Tensor, sigma, ref: torch.Tensor, *, batch_size: int = 256) -> float:
     """Mean squared difference per pixel between D(z; sigma) and a reference output ``ref`` of the same inputs
-    (seed 002's comparison of a denoiser with a network, on forward- or reverse-process inputs z)."""
+    (Niedoba et al.'s comparison of a denoiser with a network, on forward- or reverse-process inputs z)."""
     total = 0.0
     sig = torch.as_tensor(sigma, dtype=torch.float32).reshape(-1)
     for lo in range(0, z.shape[0], batch_size):
@@ -112,7 +112,7 @@ def nearest_neighbors(x: torch.Tensor, y: torch.Tensor, k: int = 1, batch_size: 
 
 
 def memorization_fraction(x: torch.Tensor, y: torch.Tensor, ratio: float = 1 / 3) -> float:
-    """Share of samples x whose nearest / second-nearest training distance is < ratio (STUDY.md section 2)."""
+    """Share of samples x whose nearest / second-nearest training distance is < ratio (docs/formulas.md, hidden Gaussian structure)."""
     d, _ = nearest_neighbors(x, y, k=2)
     return float((d[:, 0] / d[:, 1].clamp_min(1e-12) < ratio).double().mean())
 
@@ -120,7 +120,7 @@ def memorization_fraction(x: torch.Tensor, y: torch.Tensor, ratio: float = 1 / 3
 @torch.no_grad()
 def linearity_score(D, x1: torch.Tensor, x2: torch.Tensor, sigma: float, a: float = 2**-0.5, b: float | None = None,
                     *, center: torch.Tensor | None = None, kind: str = "cos", generator=None) -> float:
-    """Linearity score (001 eq 11; kind='nmse': eq 12) of D at noise sigma over pairs of clean images x1, x2.
+    """Linearity score (Li et al. 2024, eq. 11; kind='nmse': eq 12) of D at noise sigma over pairs of clean images x1, x2.
 
     z_j = x_j + sigma eps_j; with a^2 + b^2 = 1 the combination a z1 + b z2 keeps noise variance sigma^2.
     cos:  E cos(D(a z1 + b z2), a D(z1) + b D(z2));   nmse: E ||D(a z1 + b z2) - (a D(z1) + b D(z2))|| / ||D(.)||.
@@ -143,13 +143,13 @@ def linearity_score(D, x1: torch.Tensor, x2: torch.Tensor, sigma: float, a: floa
 
 
 def weight_nmse(W, W_ref) -> float:
-    """||W - W_ref||_F^2 / ||W_ref||_F^2 (001: NMSE between W_L and W_G)."""
+    """||W - W_ref||_F^2 / ||W_ref||_F^2 (Li et al. 2024: NMSE between W_L and W_G)."""
     W, W_ref = (torch.as_tensor(t, dtype=torch.float64).detach() for t in (W, W_ref))
     return float(((W - W_ref) ** 2).sum() / (W_ref**2).sum())
 
 
 def singular_vector_alignment(W, U_ref, k: int = 100) -> torch.Tensor:
-    """|cos| between the k leading left singular vectors of W and the k leading columns of U_ref (001 Fig 4):
+    """|cos| between the k leading left singular vectors of W and the k leading columns of U_ref (Li et al. 2024, Fig. 4):
     a (k, k) matrix, the identity when they align."""
     W = torch.as_tensor(W, dtype=torch.float64).detach()
     k = min(k, W.shape[0], U_ref.shape[1])
@@ -158,6 +158,6 @@ def singular_vector_alignment(W, U_ref, k: int = 100) -> torch.Tensor:
 
 
 def generalization_score(x: torch.Tensor, y: torch.Tensor) -> float:
-    """GL (001 eq 14): mean over samples x_i of ||x_i - NN(x_i)|| / ||x_i||, NN the nearest training image in y."""
+    """GL (Li et al. 2024, eq. 14): mean over samples x_i of ||x_i - NN(x_i)|| / ||x_i||, NN the nearest training image in y."""
     d, _ = nearest_neighbors(x, y, k=1)
     return float((d[:, 0].double() / flat(x).double().norm(dim=1).clamp_min(1e-12)).mean())

@@ -1,4 +1,4 @@
-"""Predictions of the linear diffusion theory (seed 000, Merger & Goldt 2025; STUDY.md section 1).
+"""Predictions of the linear diffusion theory (Merger & Goldt 2025; docs/formulas.md, linear theory).
 
 A linear denoiser trained by DSM on N samples learns rho_N = N(mu0, Sigma0 + c I). The functions below give
 c for each mechanism, the test/train DSM loss gap, and the expected KL between rho_N and rho = N(mu, Sigma)."""
@@ -14,7 +14,7 @@ from ._checks import check_int, check_positive
 
 
 def learned_covariance(Sigma0: torch.Tensor, c: float) -> torch.Tensor:
-    """Covariance of rho_N: Sigma0 + c I (seed 000)."""
+    """Covariance of rho_N: Sigma0 + c I (Merger & Goldt 2025)."""
     return torch.as_tensor(Sigma0, dtype=torch.float64) + c * torch.eye(Sigma0.shape[0], dtype=torch.float64)
 
 
@@ -63,7 +63,7 @@ def early_stopping_gain(lam: float, eta: float, tau: float, ridge: float = 0.0):
 def test_train_gap_modes(Sigma, Sigma0, dmu, sigma: float, c: float = 0.0, gamma: float = 0.0):
     """Test minus train DSM loss of the optimal linear denoiser W = (Sigma0 + c)(Sigma0 + c + s^2 + gamma)^-1,
     b = (I - W) mu0, split over the eigen-directions u_nu of Sigma0 (float64):
-        gap = (s^2 + gamma)^2 Tr[(Sigma - Sigma0 + dmu dmu^T)(Sigma0 + (c + s^2 + gamma) I)^-2]   (seed 000)
+        gap = (s^2 + gamma)^2 Tr[(Sigma - Sigma0 + dmu dmu^T)(Sigma0 + (c + s^2 + gamma) I)^-2]   (Merger & Goldt 2025)
     Returns (lambda_nu, contribution_nu); directions with lambda_nu = 0 (N < d) are Sigma0's null space, each
     adding (s^2+gamma)^2 u^T(Sigma + dmu dmu^T)u / (c + s^2 + gamma)^2."""
     Sigma, Sigma0 = (torch.as_tensor(S, dtype=torch.float64) for S in (Sigma, Sigma0))
@@ -114,7 +114,7 @@ def expected_kl_reverse(d: int, N: int) -> float:
 
 def kl_large_N(d: int, N: int) -> float:
     """Leading order for N >> d of both expected KLs: d (d + 1) / (4 N) from the covariance plus d / (2 N) from the
-    mean, i.e. d (d + 3) / (4 N): KL/d ~ d/(4N) (seed 000)."""
+    mean, i.e. d (d + 3) / (4 N): KL/d ~ d/(4N) (Merger & Goldt 2025)."""
     return d * (d + 3) / (4 * N)
 
 

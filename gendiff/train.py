@@ -1,4 +1,4 @@
-"""Training a network Denoiser with the EDM loss (STUDY.md section 0): Adam, warm-up, grad clipping, EMA.
+"""Training a network Denoiser with the EDM loss (docs/formulas.md, EDM): Adam, warm-up, grad clipping, EMA.
 
 :class:`EDMTrainer` holds everything a run needs to continue bit-for-bit after an interruption (weights, EMA,
 optimizer, schedule, both RNG states, step, losses): ``state_dict`` / ``load_state_dict``. The cache

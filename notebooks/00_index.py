@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -16,19 +18,19 @@
 #
 # This study reproduces, checks and extends three works at a scale that runs on two CPU cores:
 #
-# | seed | work | question |
+# | claim ids | work | question |
 # |---|---|---|
-# | 000 | Merger & Goldt 2025, *Generalization dynamics of linear diffusion models* | what does a linear denoiser learn from $N$ Gaussian samples in $d$ dimensions? |
-# | 001 | Li, Dai & Qu, NeurIPS 2024, *Understanding generalizability of diffusion models requires rethinking the hidden Gaussian structure* | are trained denoisers close to the Gaussian (Wiener) denoiser of the training set? |
-# | 002 | Niedoba et al., ICML 2025, *Towards a mechanistic explanation of diffusion model generalization* | do networks act as local patch-wise denoisers? |
+# | `000-*` | Merger & Goldt 2025, *Generalization dynamics of linear diffusion models* | what does a linear denoiser learn from $N$ Gaussian samples in $d$ dimensions? |
+# | `001-*` | Li, Dai & Qu, NeurIPS 2024, *Understanding generalizability of diffusion models requires rethinking the hidden Gaussian structure* | are trained denoisers close to the Gaussian (Wiener) denoiser of the training set? |
+# | `002-*` | Niedoba et al., ICML 2025, *Towards a mechanistic explanation of diffusion model generalization* | do networks act as local patch-wise denoisers? |
 #
 # **The one idea of the code.** Everything compared is a *Denoiser* $D(x,\sigma)$: trained nets (through EDM
 # preconditioning), the Gaussian denoiser $D_G$, the empirical-optimal denoiser $D_M$, linear models, and patch
 # denoisers. Metrics, samplers and plots take any Denoiser. Trained nets come from a content-addressed cache
 # (`gendiff.cache.get_model`): every notebook that needs "the channel-16 net on N = 1024" trains it once.
 #
-# **How to read.** Each notebook states a claim, runs the experiment, plots it and ends in an `assert` with a
-# tolerance that could fail. The committed notebooks are executed at the `default` profile.
+# **How to read.** Each notebook declares its claims, with the statistic and test that decide each, in a cell
+# before it computes anything; the library then records the verdict from the measured statistics. The committed notebooks are executed at the `default` profile.
 #
 # **How to rerun.** `make study` runs every notebook at the default profile and refreshes these files.
 # `python -m gendiff run -p smoke 01` runs notebook 01 at the CI profile into `runs/smoke/`.
@@ -37,65 +39,74 @@
 #
 # | notebook | claims |
 # |---|---|
-# | [01_linear_theory](01_linear_theory.ipynb) | seed 000: $\rho_N=\mathcal N(\mu_0,\Sigma_0+cI)$, test loss, null directions, KL vs $N/d$, sampler bias, linear vs MLP |
-# | [02_gaussian_optimality](02_gaussian_optimality.ipynb) | seed 001: Theorem 1 on digits and MNIST, eq 7 trajectory, $D_G$ vs $D_M$ samples |
-# | [03_linearity](03_linearity.ipynb) | seed 001 Fig 1, 10: the linearity score rises with $N$ (raw and centred forms) |
-# | [04_gaussian_structure](04_gaussian_structure.ipynb) | seed 001 Figs 2–5, App D: $D_L$, $D_G$, $D_M$ vs the net; $W_L\to W_G$; memorizing vs generalizing |
-# | [05_dataset_size](05_dataset_size.ipynb) | seed 001 Fig 6: memorized share, GL and distance to $D_G$ vs $N$; where the transition falls relative to $d$ |
-# | [06_capacity](06_capacity.ipynb) | seed 001 Fig 7: channel base 4–32 at N = 64: memorization and distance to $D_G$ vs capacity |
-# | [07_training_time](07_training_time.ipynb) | seed 001 Fig 8: snapshots of an over-parameterized net: distance to $D_G$ falls, then rises as memorization sets in; early stopping |
-# | [08_strong_generalization](08_strong_generalization.ipynb) | seed 001 Fig 9: nets on disjoint halves give the same image from the same noise; small-data failure and its two fixes |
-# | [09_locality](09_locality.ipynb) | seed 002 Figs 2–4: net vs $D_M$ over σ; gradient-sensitivity maps and their size vs σ; patch posteriors per patch size |
-# | [10_pspc](10_pspc.ipynb) | seed 002 Figs 7, 9: PSPC-Square / Flex vs $D_M$, $D_G$, ELS, smoothed $D_M$ against each net, forward and reverse; samples |
+# | [01_linear_theory](01_linear_theory.ipynb) | Merger & Goldt 2025: $\rho_N=\mathcal N(\mu_0,\Sigma_0+cI)$, test loss, null directions, KL vs $N/d$, sampler bias, linear vs MLP |
+# | [02_gaussian_optimality](02_gaussian_optimality.ipynb) | Li et al. 2024: Theorem 1 on digits and MNIST, eq 7 trajectory, $D_G$ vs $D_M$ samples |
+# | [03_linearity](03_linearity.ipynb) | Li et al. 2024, Fig. 1, 10: the linearity score rises with $N$ (raw and centred forms) |
+# | [04_gaussian_structure](04_gaussian_structure.ipynb) | Li et al. 2024, Figs. 2–5, App D: $D_L$, $D_G$, $D_M$ vs the net; $W_L\to W_G$; memorizing vs generalizing |
+# | [05_dataset_size](05_dataset_size.ipynb) | Li et al. 2024, Fig. 6: memorized share, GL and distance to $D_G$ vs $N$; where the transition falls relative to $d$ |
+# | [06_capacity](06_capacity.ipynb) | Li et al. 2024, Fig. 7: channel base 4–32 at N = 64: memorization and distance to $D_G$ vs capacity |
+# | [07_training_time](07_training_time.ipynb) | Li et al. 2024, Fig. 8: snapshots of an over-parameterized net: distance to $D_G$ falls, then rises as memorization sets in; early stopping |
+# | [08_strong_generalization](08_strong_generalization.ipynb) | Li et al. 2024, Fig. 9: nets on disjoint halves give the same image from the same noise; small-data failure and its two fixes |
+# | [09_locality](09_locality.ipynb) | Niedoba et al. 2025, Figs. 2–4: net vs $D_M$ over σ; gradient-sensitivity maps and their size vs σ; patch posteriors per patch size |
+# | [10_pspc](10_pspc.ipynb) | Niedoba et al. 2025, Figs. 7, 9: PSPC-Square / Flex vs $D_M$, $D_G$, ELS, smoothed $D_M$ against each net, forward and reverse; samples |
 # | [11_leaderboard](11_leaderboard.ipynb) | beyond the papers: every analytic denoiser vs every net, by noise band and on samples, winner per column |
 
 # %% tags=["parameters"]
 profile = "default"
+results_dir = None  # the results folder to read (null: runs/<profile>/results)
 require_complete = True  # every claim of a notebook that ran must have a recorded verdict
 
 # %%
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from gendiff.ledger import ledger_table
 from gendiff.plots import style
-from gendiff.results import Results, load_results
+from gendiff.study.claims import load_results
+from gendiff.study.io import results_dir as profile_results
+from gendiff.study.ledger import ledger_table
 
 style()
 pd.set_option("display.max_colwidth", 90)
-table = ledger_table(profiles=(profile,))
-runs = load_results(profile)
+folder = Path(results_dir) if results_dir else profile_results(profile)
+runs = {k: v for k, v in load_results(folder).items() if k != "00_index"}
+table = ledger_table(folder, notebooks=list(runs) or None)
 print(f"profile {profile!r}: results of {len(runs)} notebooks: {', '.join(runs) or 'none yet'}")
 
 # %% [markdown]
 # ## The claims ledger
-# One row per claim: the paper's number, ours, the profile it was measured at, and the verdict. **holds** means
-# the claim holds at our scale and the notebook asserts it. **differs** means our small-scale result departs from
-# the paper; the notebook says how, and asserts our own number. Rows still to come say so.
+# One row per declared claim: where the paper makes it, the paper's value, the test declared in the notebook before
+# anything was computed, our statistics and the verdict the library decided from them. **holds**: every declared
+# test is met (its whole interval, where there is one). **differs**: a test fails, and the notebook says how our
+# small-scale result departs from the paper. **inconclusive**: an interval straddles a threshold, or a statistic
+# could not be measured at this scale.
 
 # %%
-table[["id", "figure", "claim", "paper", "ours", "verdict", "notebook"]].style.hide(axis="index").map(
+table[["id", "source", "claim", "paper", "test", "ours", "statistics", "verdict"]].style.hide(axis="index").map(
     lambda v: {"holds": "background-color:#d8f0d8", "differs": "background-color:#f6e0c0",
-               "not run": "color:#999", "not yet reproduced": "color:#999"}.get(v, ""), subset=["verdict"])
+               "inconclusive": "background-color:#f0f0b0", "not run": "color:#999",
+               "not recorded": "color:#c00"}.get(v, ""), subset=["verdict"])
 
 # %%
-counts = table.groupby(["seed", "verdict"]).size().unstack(fill_value=0)
+table["work"] = table.id.str.split("-").str[0].map({"000": "Merger & Goldt 2025", "001": "Li et al. 2024",
+                                                     "002": "Niedoba et al. 2025"}).fillna("not run")
+counts = table.groupby(["work", "verdict"]).size().unstack(fill_value=0)
 ax = counts.plot.barh(stacked=True, figsize=(7, 2.4),
-                      color={"holds": "#4c9a4c", "differs": "#d08c2c", "not run": "#bbbbbb",
-                             "not yet reproduced": "#e4e4e4"})
-ax.set(xlabel="claims", ylabel="seed", title=f"claims ledger ({profile} profile)")
+                      color={"holds": "#4c9a4c", "differs": "#d08c2c", "inconclusive": "#d8d860",
+                             "not run": "#bbbbbb", "not recorded": "#cc3333"})
+ax.set(xlabel="claims", ylabel="", title=f"claims ledger ({profile} profile)")
 ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
 plt.tight_layout()
 
 # %% [markdown]
-# **Check.** Every claim assigned to a notebook that has run must carry a verdict. A notebook that stopped early
-# leaves its later rows empty, and this cell fails.
+# **Check.** Every claim declared by a notebook that has run must carry a verdict. A notebook that stopped early
+# leaves its later rows "not recorded", and this cell fails.
 
 # %%
-ran = table[table.notebook.isin(runs)]
-missing = ran[ran.verdict == "not run"]
-print(f"{len(ran)} claims from {len(runs)} notebooks; {int((ran.verdict == 'holds').sum())} hold, "
-      f"{int((ran.verdict == 'differs').sum())} differ, {len(missing)} missing")
-Results("00_index", profile).number("claims_recorded", int(len(ran) - len(missing)))
-if require_complete:
-    assert missing.empty, f"claims without a verdict: {list(missing.id)}"
+missing = table[table.verdict == "not recorded"]
+print(f"{len(table)} claims from {len(runs)} notebooks; " +
+      ", ".join(f"{int((table.verdict == v).sum())} {v}" for v in ("holds", "inconclusive", "differs")) +
+      f"; {len(missing)} not recorded")
+if require_complete and not missing.empty:
+    raise RuntimeError(f"claims without a verdict: {list(missing.id)}")

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 09 · Locality: how networks depart from the empirical-optimal denoiser (seed 002, Figs 2–4)
+# # 09 · Locality: how networks depart from the empirical-optimal denoiser (Niedoba et al. 2025, Figs 2–4)
 #
 # **Claims (Niedoba et al. 2025).**
 # 1. (Fig 2) Trained networks differ from the empirical-optimal denoiser $D_M$ little at small and large noise and
@@ -32,6 +32,7 @@
 
 # %% tags=["parameters"]
 profile = "default"
+results_dir = None  # where the claims are recorded (null: runs/<profile>/results)
 seed = 0
 dataset = "mnist"
 size = 16
@@ -44,7 +45,34 @@ n_reverse = 32  # reverse trajectories per net
 n_heat = 8  # inputs averaged in each sensitivity map
 n_sigmas = 10
 heat_net = 16  # the channel base whose maps are shown
-assert_verdicts = True  # verdicts 1-2 need nets trained at the default scale; only the smoke profile turns this off
+
+
+# %% [markdown]
+# ## Claims, declared before anything is computed
+# One training seed per net here (several seeds come with the evidence issue); the verdicts are point values.
+
+# %%
+from gendiff.study import Claims, Estimate, above, below, between, say
+
+claims = Claims("09_locality", profile, results_dir)
+NI = "Niedoba et al. 2025"
+claims.declare("002-net-vs-DM", "Nets deviate from D_M alike, most for t in ~[0.3, 10]", source=f"{NI}, Fig. 2",
+               paper="qualitative",
+               statistic="peak_lo / peak_hi: smallest / largest sigma where a net's MSE to D_M peaks; corr_min: smallest "
+                         "pairwise correlation of the nets' log-MSE curves",
+               tests={"peak_lo": above(0.29), "peak_hi": below(10.01), "corr_min": above(0.9)},
+               differs="nets of different width deviate from D_M differently, or at other noise levels")
+claims.declare("002-locality-low", "At the lowest noise the gradient sensitivity is local: 50 % of the mass within "
+               "3x3", source=f"{NI}, Figs. 3-4", paper="3x3 at t = 0.03 (32x32)",
+               statistic="size_max: largest (over nets) median 50 % square side at sigma = 0.002 (sides are odd)",
+               tests={"size_max": below(4.0)}, differs="the nets are not local even at low noise")
+claims.declare("002-locality", "The 50 % square of the gradient sensitivity grows with the noise", source=f"{NI}, Figs. 3-4",
+               paper="3x3 .. 13x13 (32x32)",
+               statistic="rho_min: smallest (over nets) Spearman correlation of the median 50 % side (all pixels) with sigma",
+               tests={"rho_min": above(0.8)}, differs="locality does not scale with the noise level")
+claims.declare("002-patch-size", "The patch size that best explains the net grows with the noise", source=f"{NI}, Fig. 4",
+               paper="qualitative", statistic="rho: Spearman correlation of the best PSPC-Square size with sigma",
+               tests={"rho": above(0.8)}, differs="one patch size fits all noise levels")
 
 # %%
 import time
@@ -61,11 +89,9 @@ from gendiff.denoisers import EmpiricalDenoiser, PSPCSquare
 from gendiff.locality import centred_square_sizes
 from gendiff.plots import style
 from gendiff.progress import tqdm
-from gendiff.results import Results
 from gendiff.zoo import NetConfig
 
 style()
-res = Results("09_locality", profile)
 t_start = time.time()
 data = load_dataset(dataset, size=size, data_path=data_path)
 y, y_out = train_test_split(data, N, n_eval, seed=0)
@@ -159,57 +185,50 @@ best_fwd = [ps[i] for i in np.argmin(np.array([tab["fwd vs net"][s] for s in ps]
 print("best patch size per σ (forward):", dict(zip([round(s, 3) for s in sigmas], best_fwd)))
 
 # %% [markdown]
-# **Verdicts**, stated before measuring:
+# **Tests (declared at the top):**
 # 1. Every net's forward-process MSE to $D_M$ peaks at σ in [0.3, 10], and the nets deviate alike: the pairwise
-#    correlation of their log-MSE curves is ≥ 0.9. Asserted.
+#    correlation of their log-MSE curves is ≥ 0.9.
 # 2. Locality: at the lowest noise the median 50 % square is at most 3×3, and it grows with σ (Spearman ρ ≥ 0.8
 #    over the levels) for every net. The paper's 13×13 at σ = 30 (on 32×32) is recorded next to ours.
-#    *As first run, the growth half failed* (see the reading below); the notebook now asserts the low-noise half and
-#    records the claim as it was stated, so the ledger shows "differs".
-# 3. The best patch size (forward, vs the net) grows with σ: Spearman ρ ≥ 0.8. Recorded.
+#    The low-noise half and the growth are separate rows.
+# 3. The best patch size (forward, vs the net) grows with σ: Spearman ρ ≥ 0.8.
 
 # %%
 peaks = {c: sigmas[int(np.argmax(cv["fwd"]))] for c, cv in curves.items()}
 logs = np.log([curves[c]["fwd"] for c in channel_bases])
 corr = np.corrcoef(logs)[np.triu_indices(len(channel_bases), 1)]
-ok_peak = all(0.3 <= p <= 10 for p in peaks.values()) and bool((corr >= 0.9).all())
 rho = {c: spearmanr(sigmas, sizes[c][0.5]).statistic for c in channel_bases}
 low = {c: sizes[c][0.5][-1] for c in channel_bases}
 i30 = int(np.argmin(np.abs(np.log(sigmas) - np.log(30))))
-ok_low = all(low[c] <= 3 for c in channel_bases)
-ok_local = ok_low and all(rho[c] >= 0.8 for c in channel_bases)
 rho_centre = {c: spearmanr(sigmas, sizes_centre[c][0.5]).statistic for c in channel_bases}
 rho_best = spearmanr(sigmas, best_fwd).statistic
-print(f"1. peaks of MSE(net, D_M): {peaks}; min correlation {corr.min():.2f} -> {'holds' if ok_peak else 'differs'}")
+print(f"1. peaks of MSE(net, D_M): {peaks}; min correlation {corr.min():.2f} ")
 print(f"2. median 50% square at the lowest σ: {low}; Spearman (all pixels) "
       f"{ {c: round(float(r), 2) for c, r in rho.items()} }, (central, post hoc) "
-      f"{ {c: round(float(r), 2) for c, r in rho_centre.items()} } -> {'holds' if ok_local else 'differs'}")
-print(f"3. best patch size per σ: {best_fwd}; Spearman {rho_best:.2f} -> {'holds' if rho_best >= 0.8 else 'differs'}")
-res.claim("002-net-vs-DM", "MSE(net, D_M) peaks at σ = " + ", ".join(f"{p:.2g} (c={c})" for c, p in peaks.items()) +
-          f"; min pairwise correlation of log-MSE curves {corr.min():.2f}", ok_peak)
-res.claim("002-locality", "median 50% square at σ=0.002: " + ", ".join(f"{low[c]:.0f}" for c in channel_bases) +
-          f"; at σ={sigmas[i30]:.3g}: " + ", ".join(f"{sizes[c][0.5][i30]:.0f}" for c in channel_bases) +
-          " (c=" + "/".join(map(str, channel_bases)) + f", 16x16); Spearman ρ ≥ {min(rho.values()):.2f} "
-          f"(central pixels, post hoc: ≥ {min(rho_centre.values()):.2f})", ok_local,
-          note="not monotone: background pixels have diffuse maps; see notebook 09")
-res.claim("002-patch-size", f"best PSPC-Square size per σ (c={heat_net}, forward): {best_fwd}; Spearman ρ = "
-          f"{rho_best:.2f}", rho_best >= 0.8)
-res.number("sizes50", {c: sizes[c][0.5] for c in channel_bases})
-res.number("runtime_s", time.time() - t_start)
-if assert_verdicts:
-    assert ok_peak, f"peaks {peaks}, correlations {corr}"
-    assert ok_low, f"50% sizes at low noise {low}"
+      f"{ {c: round(float(r), 2) for c, r in rho_centre.items()} } ")
+print(f"3. best patch size per σ: {best_fwd}; Spearman {rho_best:.2f} ")
+claims.record("002-net-vs-DM", "MSE(net, D_M) peaks at σ = " + ", ".join(f"{p:.2g} (c={c})" for c, p in peaks.items()) +
+              f"; min pairwise correlation of log-MSE curves {corr.min():.2f}",
+              peak_lo=min(peaks.values()), peak_hi=max(peaks.values()), corr_min=float(corr.min()))
+claims.record("002-locality-low", "median 50% square at σ=0.002: " + ", ".join(f"{low[c]:.0f}" for c in channel_bases),
+              size_max=max(low.values()))
+claims.record("002-locality", f"at σ={sigmas[i30]:.3g}: " + ", ".join(f"{sizes[c][0.5][i30]:.0f}" for c in channel_bases) +
+              " (c=" + "/".join(map(str, channel_bases)) + f", 16x16); Spearman ρ ≥ {min(rho.values()):.2f} "
+              f"(central pixels, post hoc: ≥ {min(rho_centre.values()):.2f})", rho_min=float(min(rho.values())))
+claims.record("002-patch-size", f"best PSPC-Square size per σ (c={heat_net}, forward): {best_fwd}; Spearman ρ = "
+              f"{rho_best:.2f}", rho=float(rho_best))
+claims.number("sizes50", {c: sizes[c][0.5] for c in channel_bases})
+claims.number("runtime_s", time.time() - t_start)
+claims.finish()
 
 # %% [markdown]
-# **Reading (default profile).**
-# 1. Holds. All three nets depart most from $D_M$ at σ = 1.5, inside the paper's band, and their log-MSE curves are
-#    nearly proportional (pairwise correlation 1.00): the architectures deviate alike.
-# 2. **Differs as stated, holds in a weaker form.** The median over all 256 pixels of the 50 % square is 1×1 at
-#    σ = 0.002, but it is not monotone in σ: 7–11 at σ = 0.02–0.1, up to 11×11 at σ ≈ 1.5–4, and 7–9 at σ ≥ 10. The
-#    −1 background of MNIST is to blame: those pixels' outputs barely depend on the input, and their weak maps are
-#    diffuse. Over the central 8×8 pixels (a choice made *after* seeing this, so not asserted) the 50 % square grows
-#    steadily, 1, 1, 3, 5, 7 from σ = 0.002 to 1.5, then stays at 7 (5 for c = 32). Relative to the image side
-#    that is the paper's growth: 7/16 ≈ 13/32. The 95 % square (17–19) is far less local than the paper's "nearly all
-#    within 15×15 of 32×32".
-# 3. Holds. The patch size that best explains the net grows with σ (Spearman 0.97): single pixels at σ ≤ 0.02, then
-#    3, 5, 9, 11, and the whole image ($D_M$) at σ ≥ 10. That is the shape of the paper's hand-made CIFAR schedule.
+# **Reading.** Rendered from this run's numbers. Where the all-pixel median is not monotone, the likely cause is
+# MNIST's −1 background: those pixels' outputs barely depend on the input, and their weak maps are diffuse. The
+# central-pixel sizes are a choice made *after* seeing this, so they decide nothing.
+
+# %%
+say(f"Peaks of MSE(net, $D_M$): {', '.join(f'c = {c}: σ = {p:.3g}' for c, p in peaks.items())}; smallest pairwise "
+    f"correlation {corr.min():.2f}. Median 50 % square (all pixels) per σ, c = {heat_net}: "
+    f"{', '.join(f'{v:.0f}' for v in sizes[heat_net][0.5][::-1])} (σ rising); central pixels: "
+    f"{', '.join(f'{v:.0f}' for v in sizes_centre[heat_net][0.5][::-1])}. Best PSPC-Square size per σ (σ falling): "
+    f"{best_fwd}.")

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gendiff import GendiffError, runner
-from gendiff.ledger import CLAIMS
-from gendiff.results import Results, atomic_write_text, load_results
+from gendiff import GendiffError
+from gendiff.study import Claims, below, params, runner
+from gendiff.study.claims import load_results
+from gendiff.study.io import atomic_write_text
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = runner.all_notebooks()
@@ -26,13 +27,28 @@ def test_notebooks_found():
 def test_every_profile_has_valid_parameters(name):
     defaults = runner.notebook_parameters(runner.read_notebook(name))
     for profile in runner.PROFILES:
-        params = runner.load_profile(profile, name)
-        # paper profiles may name a user's folder (FFHQ): everything but the data itself is checked
-        external = profile == "paper" and params.get("dataset") in ("folder", "npz")
-        runner.validate(name, defaults, {**params, **({"profile": profile} if "profile" in defaults else {})},
-                        check_data=not external)
+        runner.prepare([name], profile)  # validates every value against its declaration
     # the committed notebooks are executed without injection, so default == the parameters cell
-    assert runner.load_profile("default", name) == defaults
+    assert runner.load_profile("default", name) == {k: v for k, v in defaults.items()
+                                                     if k not in ("profile", "results_dir")}
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_every_parameter_is_declared(name):
+    defaults = runner.notebook_parameters(runner.read_notebook(name))
+    schema = params.load_schema(name)
+    assert set(defaults) == set(schema) - {"_constraints"}, (set(defaults) ^ set(schema))
+    for k, dec in schema.items():
+        if k != "_constraints":
+            assert len(dec["help"]) > 8, (name, k)
+
+
+def test_undeclared_parameter_is_refused():
+    d = runner.notebook_parameters(runner.read_notebook("02_gaussian_optimality"))
+    schema = params.load_schema("02_gaussian_optimality")
+    del schema["sgd_lr"]
+    with pytest.raises(GendiffError, match="parameter 'sgd_lr' of notebook 02 has no declaration"):
+        params.validate("02", d, {}, schema=schema)
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -53,41 +69,66 @@ def test_notebook_pairs_in_sync(name):
 
 def test_validation_messages():
     d = runner.notebook_parameters(runner.read_notebook("02_gaussian_optimality"))
+    v = lambda nb, defaults, p: params.validate(runner.resolve(nb), defaults, p)  # noqa: E731
     with pytest.raises(GendiffError, match="unknown parameter 'bogus'"):
-        runner.validate("02", d, {"bogus": 1})
+        v("02", d, {"bogus": 1})
     with pytest.raises(GendiffError, match="N=5000 is larger than the dataset 'digits'"):
-        runner.validate("02", d, {"N": 5000})
-    with pytest.raises(GendiffError, match="'gd_steps' .* must be like"):
-        runner.validate("02", d, {"gd_steps": "many"})
-    with pytest.raises(GendiffError, match="'dataset': 'cifar'"):
-        runner.validate("02", d, {"datasets": ["cifar"]})
+        v("02", d, {"N": 5000})
+    with pytest.raises(GendiffError, match="'gd_steps' .* must be an int, got 'many'"):
+        v("02", d, {"gd_steps": "many"})
+    with pytest.raises(GendiffError, match=r"'datasets'.*\[0\] must be one of"):
+        v("02", d, {"datasets": ["cifar"]})
     d1 = runner.notebook_parameters(runner.read_notebook("01_linear_theory"))
-    with pytest.raises(GendiffError, match="gap_sigmas must be > 0"):
-        runner.validate("01", d1, {"gap_sigmas": [0.1, 0.0]})
-    with pytest.raises(GendiffError, match="eta must be > 0"):
-        runner.validate("01", d1, {"eta": -1.0})
+    with pytest.raises(GendiffError, match=r"'gap_sigmas'.*\[1\] must be > 0"):
+        v("01", d1, {"gap_sigmas": [0.1, 0.0]})
+    with pytest.raises(GendiffError, match="'eta' .* must be > 0"):
+        v("01", d1, {"eta": -1.0})
+    with pytest.raises(GendiffError, match=r"'kl_ratios'.*\[1\] must be a number, got 'x'"):
+        v("01", d1, {"kl_ratios": [0.5, "x"]})
+    with pytest.raises(GendiffError, match=r"'ridges'.*\[0\] must be > 0"):
+        v("01", d1, {"ridges": [-1.0]})
+    with pytest.raises(GendiffError, match="must have at least 1"):
+        v("01", d1, {"ridges": []})
     d4 = runner.notebook_parameters(runner.read_notebook("04_gaussian_structure"))
-    with pytest.raises(GendiffError, match="channels must be >= 1"):
-        runner.validate("04", d4, {"channels": 0})
+    with pytest.raises(GendiffError, match="'channels' .* must be >= 1"):
+        v("04", d4, {"channels": 0})
     with pytest.raises(GendiffError, match="N=9999 is larger than the dataset 'mnist'"):
-        runner.validate("04", d4, {"N_gen": 9999})
+        v("04", d4, {"N_gen": 9999})
     with pytest.raises(GendiffError, match="profile"):
-        runner.validate("01", d1, {"profile": "huge"})
-    fake = {"dataset": "digits", "data_path": None, "N": 10}
+        v("01", d1, {"profile": "huge"})
+    d7 = runner.notebook_parameters(runner.read_notebook("07_training_time"))
+    with pytest.raises(GendiffError, match="'report_sigma' .* must be finite"):
+        v("07", d7, {"report_sigma": float("inf")})
+    with pytest.raises(GendiffError, match=r"max\(snapshots\) <= steps"):
+        v("07", d7, {"snapshots": [50, 3000]})
+    d5 = runner.notebook_parameters(runner.read_notebook("05_dataset_size"))
+    with pytest.raises(GendiffError, match=r"max\(Ns\) \+ n_eval <= data_size"):
+        v("05", d5, {"Ns": [16, 4990], "n_eval": 64})
+    d8 = runner.notebook_parameters(runner.read_notebook("08_strong_generalization"))
+    with pytest.raises(GendiffError, match="two disjoint halves"):
+        v("08", d8, {"N_gen": 3000})
     with pytest.raises(GendiffError, match="data_path.*does not exist"):
-        runner.validate("x", fake, {"dataset": "folder", "data_path": "/no/such/folder"})
-    with pytest.raises(GendiffError, match="data_path' is needed"):
-        runner.validate("x", fake, {"dataset": "npz"})
+        v("05", d5, {"dataset": "folder", "data_path": "/no/such/folder"})
+    with pytest.raises(GendiffError, match="data_path' .* is needed"):
+        v("05", d5, {"dataset": "npz"})
+
+
+def test_profile_cannot_be_overridden():
+    with pytest.raises(GendiffError, match="'profile' is set by --profile"):
+        runner.prepare(["07_training_time"], "smoke", {"profile": "paper"})
 
 
 def test_cli_rejects_before_running(tmp_path):
-    env = {**os.environ, "GENDIFF_RUNS": str(tmp_path)}
+    env = dict(os.environ)
     for args, msg in ((["--set", "N=99999", "02"], "N=99999 is larger"), (["--set", "nope=1"], "unknown parameter 'nope'"),
-                      (["--set", "sigma_mins=[-0.1]", "01"], "sigma_mins must be > 0")):
-        r = subprocess.run([sys.executable, "-m", "gendiff", "run", "-p", "smoke", *args], capture_output=True,
+                      (["--set", "sigma_mins=[-0.1]", "01"], "must be > 0"),
+                      (["--set", "Ns=[1,2", "05"], "not valid YAML"),
+                      (["--set", "profile=paper", "07"], "'profile' is set by --profile")):
+        r = subprocess.run([sys.executable, "-m", "gendiff", "run", "-p", "smoke", "--out", str(tmp_path), *args],
+                           capture_output=True,
                            text=True, env=env, cwd=ROOT)
         assert r.returncode == 2 and msg in r.stderr, r.stderr
-        assert "running" not in r.stderr
+        assert "running" not in r.stderr and "Traceback" not in r.stderr
     assert not any(tmp_path.iterdir())
 
 
@@ -98,20 +139,29 @@ def test_prepare_only_injects_parameters(tmp_path):
     assert len(injected) == 1 and "d = 16" in "".join(injected[0]["source"])
 
 
-def test_results_atomic_and_ledger(tmp_path, monkeypatch):
-    monkeypatch.setenv("GENDIFF_RUNS", str(tmp_path))
-    r = Results("01_linear_theory", "smoke")
-    assert r.claim("000-c-ridge", "c within 1%", True) is True
-    r.number("x", 1.5)
-    got = load_results("smoke")["01_linear_theory"]
-    assert got["claims"][0]["holds"] is True and got["numbers"]["x"] == 1.5
-    assert not list((tmp_path / "smoke" / "results").glob(".*tmp"))
-    from gendiff.ledger import ledger_table
+def test_results_atomic_and_ledger(tmp_path):
+    c = Claims("01_linear_theory", "smoke", tmp_path)
+    c.declare("000-c-ridge", "c = ridge", source="Merger & Goldt 2025", tests={"rel_err": below(0.05)})
+    c.declare("000-loss-gap", "gap formula", source="Merger & Goldt 2025", tests={"z": below(4.5)})
+    assert c.record("000-c-ridge", "c within 1%", rel_err=0.01) == "holds"
+    c.number("x", 1.5)
+    got = load_results(tmp_path)["01_linear_theory"]
+    assert got["recorded"]["000-c-ridge"]["verdict"] == "holds" and got["numbers"]["x"] == 1.5
+    assert not list(tmp_path.glob(".*tmp"))
+    from gendiff.study.ledger import ledger_table
 
-    t = ledger_table(("smoke",))
-    assert t.set_index("id").loc["000-c-ridge", "verdict"] == "holds"
-    assert t.set_index("id").loc["000-loss-gap", "verdict"] == "not run"
-    assert len({c[0] for c in CLAIMS}) == len(CLAIMS)
+    t = ledger_table(tmp_path).set_index("id")
+    assert t.loc["000-c-ridge", "verdict"] == "holds" and t.loc["000-c-ridge", "test"] == "rel_err < 0.05"
+    assert t.loc["000-loss-gap", "verdict"] == "not recorded"
+    assert t.loc["(02_gaussian_optimality)", "verdict"] == "not run"
+    with pytest.raises(GendiffError, match="not recorded: 000-loss-gap"):
+        c.finish()
+
+
+def test_truncated_results_file_is_named(tmp_path):
+    (tmp_path / "05_dataset_size.json").write_text('{"notebook": "05_da')
+    with pytest.raises(GendiffError, match="05_dataset_size.json is not valid JSON"):
+        load_results(tmp_path)
 
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path):
@@ -127,9 +177,30 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
     assert p.read_text() == "old" and [q.name for q in tmp_path.iterdir()] == ["f.json"]
 
 
-def test_ledger_claims_point_at_existing_notebooks():
-    for cid, seed, fig, claim, paper, nb in CLAIMS:
-        assert nb is None or nb in NOTEBOOKS, cid
+def test_readme_claims_table_is_the_generated_ledger():
+    from gendiff.study.ledger import ledger_markdown, readme_table
+
+    assert readme_table((ROOT / "README.md").read_text()) == ledger_markdown(), \
+        "README's claims table differs from the ledger: run `python -m gendiff ledger --update-readme`"
+
+
+def test_committed_results_match_the_committed_notebooks():
+    """Every notebook's committed results declare claims, each with a recorded verdict (a complete run)."""
+    res = load_results(ROOT / "results")
+    for nb in NOTEBOOKS:
+        if nb == runner.INDEX:
+            continue
+        assert nb in res, f"results/{nb}.json missing: run `make study`"
+        assert res[nb]["numbers"].get("complete"), nb
+        assert res[nb]["declared"] and set(res[nb]["recorded"]) == {d["id"] for d in res[nb]["declared"]}
+
+
+def test_nothing_cites_files_outside_the_repository():
+    name = "STUDY" + ".md"  # the brief the project was started from, which is not in the repository
+    files = [ROOT / "README.md", *[p for d in ("gendiff", "notebooks", "params", "docs", "bench", "tests")
+                                   for p in (ROOT / d).rglob("*") if p.suffix in (".py", ".md", ".yaml", ".ipynb")]]
+    hits = [p for p in files if name in p.read_text(errors="ignore")]
+    assert not hits, hits
 
 
 def test_paper_profiles_are_yaml_mappings():

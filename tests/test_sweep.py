@@ -5,7 +5,8 @@ import textwrap
 import pandas as pd
 import pytest
 
-from gendiff import GendiffError, runner
+from gendiff import GendiffError
+from gendiff.study import runner
 
 TOY = textwrap.dedent('''\
     # ---
@@ -18,14 +19,26 @@ TOY = textwrap.dedent('''\
 
     # %% tags=["parameters"]
     profile = "default"
+    results_dir = None
     x = 1
     scale = 2.0
 
     # %%
-    from gendiff.results import Results
-    res = Results("01_toy", profile)
-    res.number("y", x * scale)
-    assert res.claim("toy-small", f"x = {x}", x < 3), "x too large"
+    from gendiff.study import Claims, below
+    claims = Claims("01_toy", profile, results_dir)
+    claims.declare("toy-small", "x is small", source="toy", tests={"x": below(3)})
+
+    # %%
+    claims.number("y", x * scale)
+    assert x != 5, "x too large"
+    claims.record("toy-small", f"x = {x}", x=x)
+    claims.finish()
+    ''')
+SCHEMA = textwrap.dedent('''\
+    profile: {type: str, choices: [smoke, default, paper], fixed: true, help: "the profile"}
+    results_dir: {type: str, optional: true, help: "results folder"}
+    x: {type: int, ge: 0, help: "a toy number"}
+    scale: {type: float, gt: 0, help: "a toy scale"}
     ''')
 
 
@@ -33,29 +46,31 @@ TOY = textwrap.dedent('''\
 def toy(tmp_path, monkeypatch):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "01_toy.py").write_text(TOY)
+    (tmp_path / "params" / "schema").mkdir(parents=True)
+    (tmp_path / "params" / "schema" / "01_toy.yaml").write_text(SCHEMA)
     for p in runner.PROFILES:
         (tmp_path / "params" / p).mkdir(parents=True)
         (tmp_path / "params" / p / "01_toy.yaml").write_text("x: 1\\n" if p == "smoke" else "{}\\n")
     monkeypatch.setenv("GENDIFF_ROOT", str(tmp_path))
-    monkeypatch.setenv("GENDIFF_RUNS", str(tmp_path / "runs"))
     return tmp_path
 
 
 def test_sweep_runs_points_reports_failures_and_skips_done(toy, capsys):
-    csv = runner.sweep("01", {"x": [1, 2, 5], "scale": [1.0, 3.0]}, "smoke", progress=False)
+    csv = runner.sweep("01", {"x": [1, 4, 5], "scale": [1.0, 3.0]}, "smoke", progress=False)
     df = pd.read_csv(csv)
     assert len(df) == 6
-    assert set(df[df.x == 5].status) == {"failed"} and set(df[df.x < 3].status) == {"done"}
+    assert set(df[df.x == 5].status) == {"failed"} and set(df[df.x < 5].status) == {"done"}
     done = df[df.status == "done"]
     assert (done.y == done.x * done.scale).all()
-    assert done["holds:toy-small"].all()
+    assert set(done[done.x == 1]["verdict:toy-small"]) == {"holds"}
+    assert set(done[done.x == 4]["verdict:toy-small"]) == {"differs"}  # the verdict follows the declared test
     err = capsys.readouterr().err
     assert "FAILED point {'x': 5, 'scale': 1.0}" in err and "x too large" in err
     assert (csv.parent / "sweep.png").exists()
     failed = json.loads((csv.parent / "x=5,scale=1.0" / "failed.json").read_text())
     assert failed["point"] == {"x": 5, "scale": 1.0}
     # a second call skips the points already done and retries the failed ones
-    runner.sweep("01", {"x": [1, 2, 5], "scale": [1.0, 3.0]}, "smoke", progress=False)
+    runner.sweep("01", {"x": [1, 4, 5], "scale": [1.0, 3.0]}, "smoke", progress=False)
     err = capsys.readouterr().err
     assert err.count("done, skipped") == 4 and err.count("FAILED point") == 2
 
@@ -63,7 +78,7 @@ def test_sweep_runs_points_reports_failures_and_skips_done(toy, capsys):
 def test_sweep_validates_every_point_first(toy):
     with pytest.raises(GendiffError, match="unknown parameter 'nope'"):
         runner.sweep("01", {"nope": [1]}, "smoke", progress=False)
-    with pytest.raises(GendiffError, match="must be like"):
+    with pytest.raises(GendiffError, match="must be an int"):
         runner.sweep("01", {"x": [1, "a"]}, "smoke", progress=False)
     assert not (toy / "runs").exists()
     with pytest.raises(GendiffError, match="at least one"):

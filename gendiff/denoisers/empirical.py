@@ -1,4 +1,4 @@
-"""The empirical-optimal ("multi-delta") denoiser of seed 001 eq 5, streamed over the training set."""
+"""The empirical-optimal ("multi-delta") denoiser of Li et al. 2024, eq. 5, streamed over the training set."""
 from __future__ import annotations
 
 import torch
@@ -8,7 +8,7 @@ from .base import Denoiser, flat
 
 
 class EmpiricalDenoiser(Denoiser):
-    """D_M(x; s) = sum_i softmax_i(-||x - y_i||^2 / (2 s^2)) y_i   (001 eq 5; the optimum of DSM over the set).
+    """D_M(x; s) = sum_i softmax_i(-||x - y_i||^2 / (2 s^2)) y_i   (Li et al. 2024, eq. 5; the optimum of DSM over the set).
 
     Computed with a streaming log-sum-exp over chunks of ``chunk_size`` training items: memory is
     O(B * chunk_size + B * d) whatever N is, and the running max makes it stable down to sigma = 0.002.

@@ -1,4 +1,4 @@
-"""The Gaussian (Wiener) denoiser of seed 001 eq 6 and its closed-form PF-ODE trajectory (eq 7)."""
+"""The Gaussian (Wiener) denoiser of Li et al. 2024, eq. 6 and its closed-form PF-ODE trajectory (eq 7)."""
 from __future__ import annotations
 
 import torch
@@ -9,12 +9,12 @@ from .base import Denoiser, as_sigma, flat
 
 
 class GaussianDenoiser(Denoiser):
-    """D_G(x; s) = mu + U diag((l + c) / (l + c + s^2 + gamma)) U^T (x - mu)   (001 eq 6).
+    """D_G(x; s) = mu + U diag((l + c) / (l + c + s^2 + gamma)) U^T (x - mu)   (Li et al. 2024, eq. 6).
 
     U, l: eigenvectors/eigenvalues of Sigma (float64 eigh, all d of them, so a rank-deficient Sigma0 with N < d is
     handled: its null directions are mapped to mu). ``c`` adds c I to the covariance, i.e. the denoiser of
-    N(mu, Sigma + cI) -- what a ridge on the score parameters learns (seed 000). ``gamma`` is the Wiener-form ridge
-    Sigma (Sigma + (s^2 + gamma) I)^-1 of STUDY.md section 1. c = gamma = 0 is the exact DSM optimum (Theorem 1)."""
+    N(mu, Sigma + cI) -- what a ridge on the score parameters learns (Merger & Goldt 2025). ``gamma`` is the Wiener-form ridge
+    Sigma (Sigma + (s^2 + gamma) I)^-1 of docs/formulas.md, linear theory. c = gamma = 0 is the exact DSM optimum (Theorem 1)."""
 
     name = "gaussian"
 
@@ -82,7 +82,7 @@ class GaussianDenoiser(Denoiser):
         return (self.U * (self.lam + self.c)) @ self.U.T
 
     def trajectory(self, x_T: torch.Tensor, sigma_T: float, sigma_t) -> torch.Tensor:
-        """Closed-form PF-ODE solution under D_G (001 eq 7), from x_T at sigma_T to each sigma_t (>= 0):
+        """Closed-form PF-ODE solution under D_G (Li et al. 2024, eq. 7), from x_T at sigma_T to each sigma_t (>= 0):
         x_t = mu + sum_i sqrt((s_t^2 + l_i)/(s_T^2 + l_i)) u_i u_i^T (x_T - mu); a null direction (l_i = 0) scales
         by s_t / s_T. Returns (len(sigma_t), *x_T.shape), or x_T.shape for a scalar sigma_t."""
         if self.gamma:

@@ -1,4 +1,4 @@
-"""Affine denoisers, one per noise level, and their training on the DSM objective (seed 000; 001 Theorem 1)."""
+"""Affine denoisers, one per noise level, and their training on the DSM objective (Merger & Goldt 2025; Li et al. 2024, Theorem 1)."""
 from __future__ import annotations
 
 import torch
@@ -78,13 +78,13 @@ def fit_linear_dsm(mu, Sigma, sigmas, *, steps: int, lr: float, init: str = "ide
                    progress: bool = False, shape=None):
     """Gradient descent on the exact DSM objective of an affine denoiser, all levels at once (float64).
 
-    Model (seed 000): noise prediction eps_hat(x) = A_k (x - mu) + a_k in coordinates centred at the training mean
+    Model (Merger & Goldt 2025): noise prediction eps_hat(x) = A_k (x - mu) + a_k in coordinates centred at the training mean
     mu, so D(x; s_k) = (I - s_k A_k) x + s_k (A_k mu - a_k): W = I - s A, b = s (A mu - a). The loss is the exact
     expectation over the noise and the training data (mu, Sigma), i.e. full-batch gradient descent:
         L = Tr(A (Sigma + s^2 I) A^T) + ||a||^2 - 2 s Tr A + d + ridge ||A||^2       (:func:`linear_dsm_loss_eps`)
     grad_A = 2 A (Sigma + (s^2 + ridge) I) - 2 s I,  grad_a = 2 a. The blocks decouple; a takes step 1/2 (its exact
     curvature) and reaches its optimum a = 0 in one step, giving b = (I - W) mu. The optimum is
-    W = (Sigma + ridge I)(Sigma + (ridge + s^2) I)^-1 (ridge = 0: 001 Theorem 1; a ridge gives N(mu, Sigma + ridge I)).
+    W = (Sigma + ridge I)(Sigma + (ridge + s^2) I)^-1 (ridge = 0: Li et al. 2024, Theorem 1; a ridge gives N(mu, Sigma + ridge I)).
     init: 'identity' (A = 0, a = 0: D = identity, a zero-initialised noise predictor) or 'zero' (W = 0, b = 0).
     A's step at level k is min(lr, 0.5 / (l_max + s_k^2 + ridge)) (1/L, stable at every level). momentum: 0 for
     plain GD, a number for Nesterov momentum, or 'auto' for Nesterov with the optimal (sqrt(k)-1)/(sqrt(k)+1) of

@@ -1,8 +1,8 @@
-"""Patch posterior means and their composites, PSPC-Square and PSPC-Flex (seed 002, Niedoba et al. 2025).
+"""Patch posterior means and their composites, PSPC-Square and PSPC-Flex (Niedoba et al. 2025).
 
 For a crop C (a set of pixel positions, the same in every training image -- no translations) the patch posterior
-mean is E[x_C | z_C] = sum_i softmax_i(-||z_C - C y_i||^2 / (2 t^2)) C y_i   (002 eq 10).
-A composite averages, per pixel, every patch mean whose crop covers it (002 eq 11; no padding: border pixels are
+mean is E[x_C | z_C] = sum_i softmax_i(-||z_C - C y_i||^2 / (2 t^2)) C y_i   (Niedoba et al. 2025, eq. 10).
+A composite averages, per pixel, every patch mean whose crop covers it (Niedoba et al. 2025, eq. 11; no padding: border pixels are
 covered by fewer crops). PSPC-Square uses all s x s crops; PSPC-Flex one crop per output pixel, taken from that
 pixel's gradient-sensitivity map. A crop covering the whole image gives D_M exactly.
 
@@ -54,7 +54,7 @@ def _edm18():
     return sigma_grid(18).tolist()
 
 
-# The paper's CIFAR-10 schedules (32 x 32, 18 EDM steps from sigma = 80 to 0.002), shipped as data (002 App.).
+# The paper's CIFAR-10 schedules (32 x 32, 18 EDM steps from sigma = 80 to 0.002), shipped as data (Niedoba et al. 2025, App.).
 CIFAR_SQUARE_SIZES = [32] * 7 + [23, 15, 11, 7, 5] + [3] * 6
 CIFAR_FLEX_LAMBDAS = [1.0] * 7 + [0.7, 0.7, 0.5] + [0.4] * 4 + [0.3] * 4
 
@@ -92,7 +92,7 @@ def square_patches(y: torch.Tensor, s: int, dtype=None) -> tuple[torch.Tensor, t
 def square_patch_composite(z: torch.Tensor, y: torch.Tensor, s: int, sigma: torch.Tensor, *,
                            budget: int = 1 << 22, patches: tuple[torch.Tensor, torch.Tensor] | None = None
                            ) -> torch.Tensor:
-    """The composite of all s x s patch posterior means (002 eq 10-11) for inputs z (B, C, H, W), training images
+    """The composite of all s x s patch posterior means (Niedoba et al. 2025, eq. 10-11) for inputs z (B, C, H, W), training images
     y (N, C, H, W) and noise levels sigma (B,). ``budget`` bounds the logits held at once (floats). ``patches``:
     ``square_patches(y, s)`` computed once and reused across calls (otherwise made chunk by chunk)."""
     B, C, H, W = z.shape
@@ -207,7 +207,7 @@ def square_masks(H: int, W: int, s: int, *, every_position: bool = False) -> tor
 
 
 def mask_from_heatmap(heat: torch.Tensor, lam: float) -> torch.Tensor:
-    """The smallest set of pixels holding a fraction ``lam`` of a sensitivity map's mass (002 PSPC-Flex): the largest
+    """The smallest set of pixels holding a fraction ``lam`` of a sensitivity map's mass (Niedoba et al. 2025 PSPC-Flex): the largest
     entries of ``heat`` (..., H, W) until their sum reaches lam of the total. lam = 1 gives every pixel."""
     if not 0 < lam <= 1:
         raise GendiffError(f"lambda must be in (0, 1], got {lam}")
@@ -254,7 +254,7 @@ class _PatchBase(Denoiser):
 
 
 class PatchPosteriorDenoiser(_PatchBase):
-    """The composite of the patch posterior means of a fixed set of crops ``masks`` (P, H, W) (002 eq 10-11).
+    """The composite of the patch posterior means of a fixed set of crops ``masks`` (P, H, W) (Niedoba et al. 2025, eq. 10-11).
     One crop = the whole image gives D_M; the H W single-pixel crops give the per-pixel posterior."""
 
     name = "patch posterior"
@@ -274,7 +274,7 @@ class PatchPosteriorDenoiser(_PatchBase):
 
 
 class PSPCSquare(_PatchBase):
-    """PSPC-Square (002): the composite of all s x s patch posterior means, s = schedule(sigma) (an int or a
+    """PSPC-Square (Niedoba et al. 2025): the composite of all s x s patch posterior means, s = schedule(sigma) (an int or a
     Schedule); s >= the image side gives D_M. The training patches of each size are made once and kept while they
     hold at most ``patch_cache`` floats in all (the oldest sizes are dropped first); larger sets are made chunk by
     chunk in every call."""
@@ -310,7 +310,7 @@ class PSPCSquare(_PatchBase):
 
 
 class PSPCFlex(_PatchBase):
-    """PSPC-Flex (002): one crop per output pixel, the smallest pixel set holding a fraction lambda = schedule(sigma)
+    """PSPC-Flex (Niedoba et al. 2025): one crop per output pixel, the smallest pixel set holding a fraction lambda = schedule(sigma)
     of that pixel's gradient-sensitivity map. ``heatmaps`` (L, H, W, H, W) at noise levels ``heat_sigmas`` (L,);
     the map of the nearest level (log sigma) is used. lambda = 1 gives D_M. Each crop also contains its own pixel,
     so every pixel is covered (the public code can leave a pixel uncovered)."""

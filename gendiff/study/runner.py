@@ -1,19 +1,21 @@
 """Execute the study's notebooks with papermill: ``python -m gendiff run [--profile P] [notebooks...]``.
 
 Notebooks are jupytext py:percent sources in notebooks/; each has a cell tagged ``parameters`` whose assignments
-are the knobs a rerun may change. Profiles live in params/<profile>/<notebook>.yaml. Every parameter is checked
-(unknown key, wrong type, sigma <= 0, N larger than the dataset, missing data folder) before anything runs."""
+are the knobs a rerun may change, each declared in params/schema/<notebook>.yaml. Profiles live in
+params/<profile>/<notebook>.yaml. Every parameter is checked against its declaration before anything runs. The
+runner passes each notebook its profile and the folder for its results (``results_dir``) as parameters."""
 from __future__ import annotations
 
 import ast
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
-import yaml
-
-from ._checks import GendiffError
-from .results import atomic_write_text, project_root, runs_dir
+from .._checks import GendiffError
+from .io import atomic_write_text, committed_results_dir, project_root, runs_dir
+from .params import load_schema, read_mapping, validate
 
 PROFILES = ("smoke", "default", "paper")
 INDEX = "00_index"
@@ -59,101 +61,42 @@ def load_profile(profile: str, name: str) -> dict:
     if profile not in PROFILES:
         raise GendiffError(f"profile must be one of {PROFILES}, got {profile!r}")
     path = project_root() / "params" / profile / f"{name}.yaml"
-    if not path.is_file():
-        raise GendiffError(f"no parameter file {path} for notebook {name} at profile {profile!r}")
-    data = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(data, dict):
-        raise GendiffError(f"{path} must hold a mapping of parameter: value")
-    return data
-
-
-# ----------------------------------------------------------------------------------------------- validation
-def _type_ok(default, value) -> bool:
-    if default is None or value is None:
-        return True
-    if isinstance(default, bool):
-        return isinstance(value, bool)
-    if isinstance(default, float):
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if isinstance(default, int):
-        return isinstance(value, int) and not isinstance(value, bool)
-    if isinstance(default, (list, tuple)):
-        return isinstance(value, (list, tuple))
-    return isinstance(value, type(default))
-
-
-def _values(v):
-    return list(v) if isinstance(v, (list, tuple)) else [v]
-
-
-def validate(name: str, defaults: dict, params: dict, *, check_data: bool = True) -> dict:
-    """Merged parameters, or one GendiffError naming the first bad parameter. ``check_data=False`` skips the checks
-    that need the data itself (a folder or npz that exists, N no larger than the dataset)."""
-    from ._checks import check_int, check_positive
-    from .data import DATASETS, dataset_size
-
-    where = f"notebook {name}"
-    for k, v in params.items():
-        if k not in defaults:
-            raise GendiffError(f"unknown parameter {k!r} for {where}; known: {', '.join(sorted(defaults))}")
-        if not _type_ok(defaults[k], v):
-            raise GendiffError(f"parameter {k!r} of {where} must be like {defaults[k]!r} "
-                               f"({type(defaults[k]).__name__}), got {v!r}")
-    merged = {**defaults, **params}
-    for k, v in merged.items():
-        lk = k.lower()
-        if "sigma" in lk or lk in {"lr", "eta"} or lk.startswith(("lr_", "eta_")):
-            check_positive(k, [float(x) for x in _values(v)] if v is not None else [])
-        if lk in {"n", "ns", "d", "ds", "size", "epochs", "snapshots"} or \
-                lk.startswith(("n_", "steps", "num_", "channel")) or \
-                lk.endswith(("_steps", "_epochs")):
-            for x in _values(v):
-                check_int(k, x, low=1)
-        if lk in {"taus"} or lk.startswith("seed"):
-            for x in _values(v):
-                check_int(k, x, low=0)
-    if "profile" in merged and merged["profile"] not in PROFILES:
-        raise GendiffError(f"parameter 'profile' must be one of {PROFILES}, got {merged['profile']!r}")
-    dsets = _values(merged["dataset"]) if "dataset" in merged else list(merged.get("datasets", []))
-    path = merged.get("data_path")
-    for ds in dsets if check_data else ():
-        if ds not in DATASETS:
-            raise GendiffError(f"parameter 'dataset': {ds!r} is not one of {DATASETS}")
-        if ds in ("folder", "npz"):
-            if path is None:
-                raise GendiffError(f"parameter 'data_path' is needed for dataset {ds!r}")
-            if not Path(path).expanduser().exists():
-                raise GendiffError(f"parameter 'data_path': {path!r} does not exist")
-        size = dataset_size(ds, path)
-        for k in [k for k in merged if k in ("N", "Ns") or k.startswith("N_")]:
-            for x in _values(merged.get(k, [])):
-                if x > size:
-                    raise GendiffError(f"parameter {k!r}: N={x} is larger than the dataset {ds!r} ({size} images)")
-    return merged
+    return read_mapping(path, f"no parameter file {path} for notebook {name} at profile {profile!r}")
 
 
 def prepare(names: list[str], profile: str, overrides: dict | None = None) -> list[tuple[str, dict, dict]]:
-    """(name, parameters to inject, defaults) for each notebook, all validated before any runs."""
+    """(name, parameters to inject, defaults) for each notebook, all validated before any runs. The profile is
+    chosen by ``profile`` alone: overriding a fixed parameter (``profile``) is refused."""
     all_defaults = {name: notebook_parameters(read_notebook(name)) for name in names}
     unknown = set(overrides or {}) - set().union(*all_defaults.values())
     if unknown:
         raise GendiffError(f"unknown parameter {sorted(unknown)[0]!r} for {', '.join(names)}")
     jobs = []
     for name, defaults in all_defaults.items():
+        schema = load_schema(name)
+        for k in overrides or {}:
+            if k in schema and schema[k].get("fixed"):
+                raise GendiffError(f"parameter {k!r} is set by --profile, not by --set")
         params = load_profile(profile, name)
+        for k in params:
+            if k in schema and schema[k].get("fixed"):
+                raise GendiffError(f"params/{profile}/{name}.yaml sets {k!r}, which only --profile sets")
         if "profile" in defaults:
             params = {**params, "profile": profile}
         params = {**params, **{k: v for k, v in (overrides or {}).items() if k in defaults}}
-        validate(name, defaults, params)
+        external = profile == "paper" and params.get("dataset") in ("folder", "npz")
+        validate(name, defaults, params, schema=schema, check_data=not external)
         jobs.append((name, params, defaults))
     return jobs
 
 
 # ----------------------------------------------------------------------------------------------- execution
 def execute(name: str, params: dict, defaults: dict, out_path: Path, *, progress: bool = True,
-            inject: bool = True, prepare_only: bool = False, runs_root: Path | None = None) -> Path:
-    """Run one notebook with papermill into out_path (write-then-rename). With inject=False (only allowed when the
-    parameters equal the cell's defaults) no parameter cell is injected, so the output stays paired with the .py."""
+            inject: bool = True, prepare_only: bool = False, results_dir: Path | None = None) -> Path:
+    """Run one notebook with papermill into out_path (write-then-rename). ``results_dir`` is passed to the notebook
+    as a parameter (where its Claims are saved). With inject=False (only allowed when the parameters equal the
+    cell's defaults) no parameter cell is injected, so the output stays paired with the .py and the notebook's
+    default results folder is used. Temporary notebooks get unique names, so concurrent runs never collide."""
     import nbformat
     import papermill as pm
 
@@ -161,51 +104,56 @@ def execute(name: str, params: dict, defaults: dict, out_path: Path, *, progress
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    src = out_path.with_name(f".{name}.input.ipynb")
-    tmp = out_path.with_name(f".{name}.partial.ipynb")
-    nbformat.write(nb, src)
     if not inject and any(params.get(k, defaults[k]) != defaults[k] for k in defaults):
         raise GendiffError(f"{name}: refreshing the committed notebook needs the profile to equal the parameters "
                            f"cell's defaults; differing: "
                            f"{[k for k in defaults if params.get(k, defaults[k]) != defaults[k]]}")
-    env_keep = dict(os.environ)
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # figures become PNG outputs
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ["GENDIFF_ROOT"] = str(project_root())
-    os.environ["GENDIFF_RUNS"] = str(runs_root or runs_dir())
+    if inject and "results_dir" in defaults and results_dir is not None:
+        params = {**params, "results_dir": str(results_dir)}
+    fd, src = tempfile.mkstemp(dir=out_path.parent, prefix=f".{name}.", suffix=".input.ipynb")
+    os.close(fd)
+    tmp = src.replace(".input.ipynb", ".partial.ipynb")
+    nbformat.write(nb, src)
+    env_keep = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # the kernel's figures become PNGs
     try:
-        pm.execute_notebook(str(src), str(tmp), parameters=params if inject else None, kernel_name="python3",
+        pm.execute_notebook(src, tmp, parameters=params if inject else None, kernel_name="python3",
                             cwd=str(notebooks_dir()), progress_bar=progress, log_output=False,
                             prepare_only=prepare_only)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, out_path)
     finally:
-        os.environ.clear()
-        os.environ.update(env_keep)
-        src.unlink(missing_ok=True)
-        tmp.unlink(missing_ok=True)
+        if env_keep is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = env_keep
+        Path(src).unlink(missing_ok=True)
+        Path(tmp).unlink(missing_ok=True)
     return out_path
 
 
 def run(names: list[str] | None = None, profile: str = "default", *, overrides: dict | None = None,
-        out_dir: Path | None = None, refresh: bool = False, progress: bool = True,
-        prepare_only: bool = False) -> list[Path]:
-    """Validate all, then execute each notebook (00_index last) into runs/<profile>/<nb>.ipynb; with refresh
-    (default profile only) also replace the committed notebooks/<nb>.ipynb. Returns the written paths; raises
-    GendiffError listing the notebooks that failed after running the rest. prepare_only writes the parameterised
-    notebooks without executing them (for nbval to execute)."""
+        out_dir: Path | None = None, results_dir: Path | None = None, refresh: bool = False,
+        progress: bool = True, prepare_only: bool = False) -> list[Path]:
+    """Validate all, then execute each notebook (00_index last) into runs/<profile>/<nb>.ipynb, its results into
+    ``results_dir`` (default runs/<profile>/results). With refresh (default profile only) also replace the
+    committed notebooks/<nb>.ipynb and results/<nb>.json. Returns the written paths; raises GendiffError listing
+    the notebooks that failed after running the rest. prepare_only writes the parameterised notebooks without
+    executing them (for nbval to execute)."""
     names = [resolve(n) for n in (names or all_notebooks())]
     names = sorted(names, key=lambda n: (n == INDEX, n))
     if refresh and profile != "default":
         raise GendiffError("--refresh rewrites the committed notebooks and is only for the default profile")
     jobs = prepare(names, profile, overrides)
     out_dir = Path(out_dir) if out_dir else runs_dir() / profile
+    results_dir = Path(results_dir).resolve() if results_dir else runs_dir() / profile / "results"
     written, failed = [], []
     for i, (name, params, defaults) in enumerate(jobs, 1):
         verb = "preparing" if prepare_only else "running"
         print(f"[{i}/{len(jobs)}] {verb} {name} ({profile})", file=sys.stderr, flush=True)
         try:
             out = execute(name, params, defaults, out_dir / f"{name}.ipynb", progress=progress, inject=not refresh,
-                          prepare_only=prepare_only)
+                          prepare_only=prepare_only, results_dir=results_dir)
         except Exception as e:  # report and go on with the others
             failed.append(name)
             print(f"FAILED {name}: {type(e).__name__}: {str(e)[-2000:]}", file=sys.stderr, flush=True)
@@ -213,6 +161,10 @@ def run(names: list[str] | None = None, profile: str = "default", *, overrides: 
         written.append(out)
         if refresh and not prepare_only:
             atomic_write_text(notebooks_dir() / f"{name}.ipynb", out.read_text())
+            res = results_dir / f"{name}.json"
+            if res.exists():
+                committed_results_dir().mkdir(exist_ok=True)
+                shutil.copyfile(res, committed_results_dir() / res.name)
     if failed:
         raise GendiffError(f"notebooks failed: {', '.join(failed)}")
     return written
@@ -251,7 +203,7 @@ def sweep(name: str, grid: dict[str, list], profile: str = "default", *, overrid
             continue
         print(f"[{i}/{len(jobs)}] {point_id(pt)}", file=sys.stderr, flush=True)
         try:
-            execute(name, params, defaults, pdir / f"{name}.ipynb", progress=progress, runs_root=pdir)
+            execute(name, params, defaults, pdir / f"{name}.ipynb", progress=progress, results_dir=pdir / "results")
             atomic_write_text(pdir / "done.json", json.dumps({"point": pt, "params": params}, default=str))
             (pdir / "failed.json").unlink(missing_ok=True)
         except Exception as e:  # report with its parameters, keep going
@@ -267,9 +219,9 @@ def sweep(name: str, grid: dict[str, list], profile: str = "default", *, overrid
 
 def collect_sweep(name: str, profile: str, points: list[dict]) -> Path:
     """sweep.csv and sweep.png from the points' results (scalar numbers and claim verdicts)."""
-    import json
-
     import pandas as pd
+
+    from .claims import load_results
 
     root = runs_dir() / profile / name
     rows = []
@@ -278,11 +230,11 @@ def collect_sweep(name: str, profile: str, points: list[dict]) -> Path:
         row = dict(pt)
         row["status"] = "done" if (pdir / "done.json").exists() else "failed" if (pdir / "failed.json").exists() \
             else "not run"
-        res = pdir / profile / "results" / f"{name}.json"
-        if res.exists():
-            r = json.loads(res.read_text())
-            row.update({k: v for k, v in r.get("numbers", {}).items() if isinstance(v, (int, float))})
-            row.update({f"holds:{c['id']}": c["holds"] for c in r.get("claims", [])})
+        r = load_results(pdir / "results").get(name) if (pdir / "results").is_dir() else None
+        if r:
+            row.update({k: v for k, v in r.get("numbers", {}).items()
+                        if isinstance(v, (int, float)) and not isinstance(v, bool)})
+            row.update({f"verdict:{i}": rec["verdict"] for i, rec in r.get("recorded", {}).items()})
         rows.append(row)
     df = pd.DataFrame(rows)
     csv = root / "sweep.csv"
@@ -297,9 +249,9 @@ def _plot_sweep(df, keys: list[str], path: Path) -> None:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    metrics = [c for c in df.columns if c not in keys and c != "status" and not c.startswith("holds:")
+    metrics = [c for c in df.columns if c not in keys and c != "status" and not c.startswith("verdict:")
                and df[c].dtype.kind in "if"]
-    verdicts = [c for c in df.columns if c.startswith("holds:")]
+    verdicts = [c for c in df.columns if c.startswith("verdict:")]
     n = max(len(metrics) + (1 if verdicts else 0), 1)
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.3), squeeze=False)
     x = keys[0] if keys else None
@@ -313,14 +265,14 @@ def _plot_sweep(df, keys: list[str], path: Path) -> None:
             ax.legend(fontsize=7)
     if verdicts:
         ax = axes[0][len(metrics)]
-        ax.imshow(df[verdicts].astype(float).fillna(0.5).T.values, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto")
-        ax.set_yticks(range(len(verdicts)), [v[6:] for v in verdicts], fontsize=7)
+        score = df[verdicts].apply(lambda c: c.map({"holds": 1.0, "inconclusive": 0.5, "differs": 0.0}))
+        ax.imshow(score.astype(float).T.values, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto")
+        ax.set_yticks(range(len(verdicts)), [v[8:] for v in verdicts], fontsize=7)
         ax.set_xticks(range(len(df)), [point_id({k: r[k] for k in keys}) for _, r in df.iterrows()], rotation=60,
                       fontsize=6)
-        ax.set_title("verdicts (green: holds)")
+        ax.set_title("verdicts (green holds, yellow inconclusive, red differs)")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp)
+    from .io import atomic_write
+
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))
     plt.close(fig)
-    os.replace(tmp, path)

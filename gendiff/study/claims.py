@@ -1,0 +1,268 @@
+"""Declared claims: a notebook states each claim, its statistics and their tests *before* it computes anything;
+the library then decides the verdict from what is recorded.
+
+    claims = Claims("03_linearity", profile, results_dir)
+    claims.declare("001-linearity", "Linearity rises with N", source="Li et al. 2024, Fig. 1",
+                   tests={"rise": above(0.0)}, paper="LS > 0.96", statistic="rise: worst-case LS, largest - smallest N",
+                   differs="the score does not grow with N")
+    ...                                        # compute
+    claims.record("001-linearity", "0.74 -> 0.88", rise=Estimate.t_interval(per_seed_rise))
+
+A statistic is a number or an ``Estimate`` (a value with a 95 % interval). Each test gives *holds* when the value
+(its whole interval) is on the declared side, *differs* when it is (wholly) on the other side, and *inconclusive*
+when the interval straddles the threshold. A claim holds when all its tests hold, differs when any differs, and is
+inconclusive otherwise. A statistic that could not be measured (NaN or infinite, e.g. a crossing that never
+happens in a short run) makes its test inconclusive. Recording an undeclared claim, declaring after a measurement,
+or a missing or extra statistic each raise ``GendiffError``."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .._checks import GendiffError
+from .io import atomic_write_text, results_dir as default_results_dir
+
+HOLDS, DIFFERS, INCONCLUSIVE = "holds", "differs", "inconclusive"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A statistic with its 95 % interval [lo, hi] (None when there is no interval) and how it was made."""
+
+    value: float
+    lo: float | None = None
+    hi: float | None = None
+    method: str = "point value"
+
+    def __post_init__(self):
+        for k in ("value", "lo", "hi"):
+            v = getattr(self, k)
+            if v is not None and not math.isfinite(float(v)):
+                raise GendiffError(f"Estimate.{k} must be finite, got {v!r}")
+            if v is not None:
+                object.__setattr__(self, k, float(v))
+        if (self.lo is None) != (self.hi is None):
+            raise GendiffError("Estimate needs both lo and hi, or neither")
+        if self.lo is not None and not self.lo <= self.value <= self.hi:
+            raise GendiffError(f"Estimate interval [{self.lo}, {self.hi}] does not contain its value {self.value}")
+
+    @classmethod
+    def t_interval(cls, samples, level: float = 0.95, over: str = "seeds") -> "Estimate":
+        """Mean and Student-t interval of independent replicates (seeds); one replicate gives no interval."""
+        import numpy as np
+        from scipy import stats
+
+        x = np.asarray(samples, dtype=float).reshape(-1)
+        if x.size == 0 or not np.all(np.isfinite(x)):
+            raise GendiffError(f"t_interval needs finite samples, got {x.tolist()}")
+        m = float(x.mean())
+        if x.size == 1:
+            return cls(m, method=f"single value (1 {over.rstrip('s')})")
+        h = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+        return cls(m, m - h, m + h, method=f"mean, {level:.0%} t-interval over {x.size} {over}")
+
+    @classmethod
+    def bootstrap(cls, samples, stat=None, level: float = 0.95, n_boot: int = 2000, seed: int = 0,
+                  over: str = "inputs") -> "Estimate":
+        """``stat`` (default: the mean) and its percentile-bootstrap interval over the rows of ``samples``."""
+        import numpy as np
+
+        x = np.asarray(samples, dtype=float)
+        if x.shape[0] < 2 or not np.all(np.isfinite(x)):
+            raise GendiffError(f"bootstrap needs >= 2 finite rows, got shape {x.shape}")
+        stat = stat or (lambda a: float(a.mean()))
+        rng = np.random.default_rng(seed)
+        boots = [stat(x[rng.integers(0, x.shape[0], x.shape[0])]) for _ in range(n_boot)]
+        lo, hi = np.quantile(boots, [0.5 - level / 2, 0.5 + level / 2])
+        v = stat(x)
+        return cls(v, min(float(lo), v), max(float(hi), v),
+                   method=f"{level:.0%} percentile bootstrap over {x.shape[0]} {over}")
+
+    def __str__(self):
+        return f"{self.value:.4g}" if self.lo is None else f"{self.value:.4g} [{self.lo:.4g}, {self.hi:.4g}]"
+
+
+def as_estimate(name: str, v) -> Estimate | None:
+    """An Estimate, or None for a statistic that could not be measured (NaN or infinite)."""
+    if isinstance(v, Estimate):
+        return v
+    if isinstance(v, (bool, str)) or not isinstance(v, (int, float)) and not hasattr(v, "__float__"):
+        raise GendiffError(f"statistic {name!r} must be a number or an Estimate, got {v!r}")
+    return Estimate(float(v)) if math.isfinite(float(v)) else None
+
+
+@dataclass(frozen=True)
+class Test:
+    """The declared side of a threshold: value > lo ('above'), value < hi ('below'), or lo < value < hi."""
+
+    lo: float | None = None
+    hi: float | None = None
+
+    def __post_init__(self):
+        if self.lo is None and self.hi is None:
+            raise GendiffError("a test needs a lower or an upper threshold")
+        if self.lo is not None and self.hi is not None and not self.lo < self.hi:
+            raise GendiffError(f"between({self.lo}, {self.hi}): the lower threshold must be below the upper")
+
+    def decide(self, e: Estimate) -> str:
+        lo = e.value if e.lo is None else e.lo
+        hi = e.value if e.hi is None else e.hi
+        inside_lo = self.lo is None or lo > self.lo
+        inside_hi = self.hi is None or hi < self.hi
+        if inside_lo and inside_hi:
+            return HOLDS
+        outside = (self.lo is not None and hi <= self.lo) or (self.hi is not None and lo >= self.hi)
+        return DIFFERS if outside else INCONCLUSIVE
+
+    def __str__(self):
+        if self.hi is None:
+            return f"> {self.lo:g}"
+        if self.lo is None:
+            return f"< {self.hi:g}"
+        return f"in ({self.lo:g}, {self.hi:g})"
+
+
+def above(threshold: float) -> Test:
+    return Test(lo=float(threshold))
+
+
+def below(threshold: float) -> Test:
+    return Test(hi=float(threshold))
+
+
+def between(lo: float, hi: float) -> Test:
+    return Test(lo=float(lo), hi=float(hi))
+
+
+def combine(verdicts) -> str:
+    verdicts = list(verdicts)
+    if DIFFERS in verdicts:
+        return DIFFERS
+    return INCONCLUSIVE if INCONCLUSIVE in verdicts else HOLDS
+
+
+class Claims:
+    """One notebook's declared claims, recorded statistics, verdicts and numbers, saved after every change to
+    ``<results_dir>/<notebook>.json`` (write-then-rename). ``results_dir`` defaults to runs/<profile>/results."""
+
+    def __init__(self, notebook: str, profile: str, results_dir: str | Path | None = None):
+        self.notebook, self.profile = notebook, profile
+        self.dir = Path(results_dir) if results_dir else default_results_dir(profile)
+        self.declared: dict[str, dict] = {}
+        self.recorded: dict[str, dict] = {}
+        self.numbers: dict = {}
+        self._measured = False
+        self.save()
+
+    @property
+    def path(self) -> Path:
+        return self.dir / f"{self.notebook}.json"
+
+    def declare(self, id: str, claim: str, *, source: str, tests: dict[str, Test], paper: str = "",
+                statistic: str = "", differs: str = "") -> None:
+        """Declare a claim before any measurement: its statement, where the paper makes it, the paper's value,
+        the statistics (name -> Test) that decide it and what a 'differs' verdict would mean."""
+        if self._measured:
+            raise GendiffError(f"claim {id!r} declared after a measurement was recorded in {self.notebook}: "
+                               "declare every claim before computing anything")
+        if id in self.declared:
+            raise GendiffError(f"claim {id!r} is declared twice in {self.notebook}")
+        if not isinstance(tests, dict) or not tests or not all(isinstance(t, Test) for t in tests.values()):
+            raise GendiffError(f"claim {id!r}: tests must map each statistic's name to a Test (above/below/between)")
+        self.declared[id] = dict(id=id, claim=claim, source=source, paper=paper, statistic=statistic,
+                                 differs=differs, tests={k: str(t) for k, t in tests.items()})
+        self._tests = getattr(self, "_tests", {})
+        self._tests[id] = tests
+        self.save()
+
+    def record(self, id: str, ours: str, **stats) -> str:
+        """Record the statistics of a declared claim (and a sentence saying what we found); returns the verdict."""
+        if id not in self.declared:
+            raise GendiffError(f"claim {id!r} was not declared in {self.notebook}; declared: "
+                               f"{', '.join(self.declared) or 'none'}")
+        tests = self._tests[id]
+        if set(stats) != set(tests):
+            raise GendiffError(f"claim {id!r} declares statistics {sorted(tests)}, got {sorted(stats)}")
+        est = {k: as_estimate(f"{id}.{k}", v) for k, v in stats.items()}
+        per = {k: INCONCLUSIVE if e is None else tests[k].decide(e) for k, e in est.items()}
+        self._measured = True
+        self.recorded[id] = dict(ours=ours, stats={k: e and asdict(e) for k, e in est.items()}, tests=per,
+                                 verdict=combine(per.values()))
+        self.save()
+        return self.recorded[id]["verdict"]
+
+    def number(self, key: str, value) -> None:
+        """Record a number for sweeps and the ledger (not a verdict)."""
+        self._measured = True
+        self.numbers[key] = value
+        self.save()
+
+    def verdict(self, id: str) -> str:
+        return self.recorded[id]["verdict"]
+
+    def missing(self) -> list[str]:
+        return [i for i in self.declared if i not in self.recorded]
+
+    def finish(self):
+        """Raise if a declared claim has no recorded statistics; else a table of this notebook's verdicts."""
+        if self.missing():
+            raise GendiffError(f"{self.notebook}: declared but not recorded: {', '.join(self.missing())}")
+        self.numbers["complete"] = True
+        self.save()
+        return self.table()
+
+    def rows(self) -> list[dict]:
+        return claim_rows({"notebook": self.notebook, "declared": list(self.declared.values()),
+                           "recorded": self.recorded})
+
+    def table(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.rows())[["id", "test", "ours", "statistics", "verdict"]]
+
+    def save(self) -> None:
+        d = dict(notebook=self.notebook, profile=self.profile, declared=list(self.declared.values()),
+                 recorded=self.recorded, numbers=self.numbers)
+        atomic_write_text(self.path, json.dumps(d, indent=1, default=_jsonable))
+
+
+def _jsonable(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return v.tolist() if hasattr(v, "tolist") else str(v)
+
+
+def claim_rows(result: dict) -> list[dict]:
+    """One row per declared claim of a results file: statement, declared test, ours, statistics and verdict."""
+    rows = []
+    for dec in result.get("declared", []):
+        rec = result.get("recorded", {}).get(dec["id"])
+        stats = "; ".join(f"{k} = {Estimate(**v) if v else 'not measured'}" for k, v in rec["stats"].items()) \
+            if rec else ""
+        rows.append(dict(id=dec["id"], source=dec["source"], claim=dec["claim"], paper=dec["paper"],
+                         test="; ".join(f"{k} {t}" for k, t in dec["tests"].items()), differs=dec["differs"],
+                         ours=rec["ours"] if rec else "", statistics=stats,
+                         verdict=rec["verdict"] if rec else "not recorded", notebook=result.get("notebook", "")))
+    return rows
+
+
+def load_results(directory) -> dict[str, dict]:
+    """Every results JSON of a folder, {notebook: content}; a file that cannot be read is named in the error."""
+    out = {}
+    for p in sorted(Path(directory).glob("*.json")):
+        try:
+            out[p.stem] = json.loads(p.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise GendiffError(f"results file {p} is not valid JSON ({e.msg if hasattr(e, 'msg') else e}): "
+                               "rerun its notebook") from None
+    return out
+
+
+def say(text: str):
+    """Show a Markdown sentence built from measured values (numbers are rendered, never typed into prose)."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))

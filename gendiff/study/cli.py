@@ -1,0 +1,108 @@
+"""Command line: python -m gendiff {run, sweep, list, params, ledger}."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import yaml
+
+from .._checks import GendiffError
+
+
+def _kv(s: str):
+    if "=" not in s:
+        raise argparse.ArgumentTypeError(f"--set expects key=value, got {s!r}")
+    k, v = s.split("=", 1)
+    return k.strip(), _yaml(k, v)
+
+
+def _yaml(k: str, v: str):
+    try:
+        return yaml.safe_load(v)
+    except yaml.YAMLError as e:
+        raise argparse.ArgumentTypeError(f"value of {k.strip()!r} is not valid YAML ({v!r}): "
+                                         f"{str(e).splitlines()[0]}") from None
+
+
+def _grid(s: str):
+    k, _ = _kv(s)
+    return k, [_yaml(k, x) for x in str(s.split("=", 1)[1]).split(",")]
+
+
+def main(argv=None) -> int:
+    from . import ledger, params, runner
+
+    ap = argparse.ArgumentParser(prog="python -m gendiff", description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="execute notebooks with papermill into runs/<profile>/")
+    r.add_argument("notebooks", nargs="*", help="names or numbers (default: all; 00_index runs last)")
+    r.add_argument("-p", "--profile", default="default", choices=runner.PROFILES)
+    r.add_argument("--set", dest="overrides", action="append", type=_kv, default=[], metavar="KEY=VALUE",
+                   help="override a parameter (YAML value), validated like the profile's")
+    r.add_argument("--out", default=None, help="output folder (default runs/<profile>)")
+    r.add_argument("--results", default=None, help="folder of the results JSONs (default runs/<profile>/results)")
+    r.add_argument("--refresh", action="store_true", help="also rewrite the committed notebooks/*.ipynb (default profile)")
+    r.add_argument("--no-progress", action="store_true")
+    r.add_argument("--prepare-only", action="store_true",
+                   help="write the parameterised notebooks without executing them (for pytest --nbval-lax)")
+    sw = sub.add_parser("sweep", help="run one notebook over a parameter grid into runs/<profile>/<notebook>/<point>/")
+    sw.add_argument("notebook")
+    sw.add_argument("--grid", action="append", type=_grid, default=[], metavar="KEY=V1,V2,...",
+                    help="a parameter and its values (YAML scalars); several --grid give their product")
+    sw.add_argument("-p", "--profile", default="default", choices=runner.PROFILES)
+    sw.add_argument("--set", dest="overrides", action="append", type=_kv, default=[], metavar="KEY=VALUE")
+    sw.add_argument("--no-progress", action="store_true")
+    sub.add_parser("list", help="list the notebooks")
+    p = sub.add_parser("params", help="show a notebook's declared parameters, defaults and a profile's values")
+    p.add_argument("notebook")
+    p.add_argument("-p", "--profile", default="default", choices=runner.PROFILES)
+    lg = sub.add_parser("ledger", help="print the claims ledger (default: the committed default-profile results)")
+    lg.add_argument("--results", default=None, help="a results folder, e.g. runs/smoke/results")
+    lg.add_argument("--markdown", action="store_true", help="as the README's Markdown table")
+    lg.add_argument("--update-readme", action="store_true", help="rewrite the README's generated claims table")
+    a = ap.parse_args(argv)
+    try:
+        if a.cmd == "list":
+            print("\n".join(runner.all_notebooks()))
+        elif a.cmd == "params":
+            name = runner.resolve(a.notebook)
+            defaults = runner.notebook_parameters(runner.read_notebook(name))
+            schema = params.load_schema(name)
+            prof = {**runner.load_profile(a.profile, name), **({"profile": a.profile} if "profile" in defaults else {})}
+            for k, v in defaults.items():
+                dec = schema.get(k, {"type": "?", "help": "(no declaration)"})
+                print(f"{k:18s} {params.describe(dec):44s} default={v!r:24s} {a.profile}={prof.get(k, v)!r}\n"
+                      f"{'':18s} {dec['help']}")
+            for c in schema.get("_constraints", []):
+                print(f"constraint: {c['check']}  ({c.get('help', '')})")
+        elif a.cmd == "ledger":
+            from pathlib import Path
+
+            if a.update_readme:
+                from .io import project_root
+
+                changed = ledger.update_readme(project_root() / "README.md", a.results and Path(a.results))
+                print("README.md updated" if changed else "README.md already up to date")
+            elif a.markdown:
+                print(ledger.ledger_markdown(a.results and Path(a.results)), end="")
+            else:
+                import pandas as pd
+
+                with pd.option_context("display.max_colwidth", 100, "display.width", 160):
+                    print(ledger.ledger_table(a.results and Path(a.results))[["id", "verdict", "statistics"]]
+                          .to_string(index=False))
+        elif a.cmd == "sweep":
+            print(runner.sweep(a.notebook, dict(a.grid), a.profile, overrides=dict(a.overrides),
+                               progress=not a.no_progress))
+        else:
+            out = runner.run(a.notebooks or None, a.profile, overrides=dict(a.overrides), out_dir=a.out,
+                             results_dir=a.results, refresh=a.refresh, progress=not a.no_progress, prepare_only=a.prepare_only)
+            print("\n".join(str(p) for p in out))
+    except GendiffError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

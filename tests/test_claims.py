@@ -1,0 +1,91 @@
+"""Declared claims: verdicts from declared tests and intervals, and the order rules that keep them honest."""
+import json
+
+import numpy as np
+import pytest
+
+from gendiff import GendiffError
+from gendiff.study import Claims, Estimate, above, below, between
+from gendiff.study.claims import combine
+
+
+@pytest.fixture
+def claims(tmp_path):
+    c = Claims("99_test", "smoke", tmp_path)
+    c.declare("a", "x is large", source="test", tests={"x": above(0.5)}, differs="x is small")
+    c.declare("b", "y in a band", source="test", tests={"y": between(1, 2), "z": below(0)})
+    return c
+
+
+def test_point_values_decide_both_ways(claims):
+    assert claims.record("a", "x = 0.7", x=0.7) == "holds"
+    assert claims.record("a", "x = 0.3", x=0.3) == "differs"
+    assert claims.record("b", "", y=1.5, z=-1) == "holds"
+    assert claims.record("b", "", y=2.5, z=-1) == "differs"
+    assert claims.record("b", "", y=1.5, z=1) == "differs"
+
+
+def test_intervals_give_inconclusive_when_they_straddle(claims):
+    assert claims.record("a", "", x=Estimate(0.7, 0.6, 0.8)) == "holds"
+    assert claims.record("a", "", x=Estimate(0.55, 0.4, 0.7)) == "inconclusive"  # the point alone would hold
+    assert claims.record("a", "", x=Estimate(0.3, 0.2, 0.4)) == "differs"
+    assert claims.record("b", "", y=Estimate(1.9, 1.5, 2.3), z=-1) == "inconclusive"
+    assert claims.record("a", "", x=float("nan")) == "inconclusive"  # not measurable at this scale
+    assert combine(["holds", "inconclusive", "differs"]) == "differs"
+    assert combine(["holds", "inconclusive"]) == "inconclusive"
+
+
+def test_order_and_names_are_enforced(claims):
+    with pytest.raises(GendiffError, match="'nope' was not declared"):
+        claims.record("nope", "", x=1)
+    with pytest.raises(GendiffError, match=r"declares statistics \['x'\], got \['w'\]"):
+        claims.record("a", "", w=1)
+    with pytest.raises(GendiffError, match="declared twice"):
+        claims.declare("a", "again", source="t", tests={"x": above(0)})
+    claims.record("a", "", x=1.0)
+    with pytest.raises(GendiffError, match="declared after a measurement"):
+        claims.declare("c", "late", source="t", tests={"x": above(0)})
+    with pytest.raises(GendiffError, match="not recorded: b"):
+        claims.finish()
+
+
+def test_number_counts_as_a_measurement(tmp_path):
+    c = Claims("99_test", "smoke", tmp_path)
+    c.number("n", 3)
+    with pytest.raises(GendiffError, match="declared after a measurement"):
+        c.declare("a", "late", source="t", tests={"x": above(0)})
+
+
+def test_saved_file_holds_declaration_statistics_and_verdict(claims, tmp_path):
+    claims.record("a", "x = 0.7", x=Estimate.t_interval([0.70, 0.72, 0.74]))
+    d = json.loads((tmp_path / "99_test.json").read_text())
+    assert d["declared"][0]["tests"] == {"x": "> 0.5"} and d["declared"][0]["differs"] == "x is small"
+    rec = d["recorded"]["a"]
+    assert rec["verdict"] == "holds" and rec["stats"]["x"]["method"].endswith("t-interval over 3 seeds")
+
+
+def test_t_interval_matches_scipy_and_covers_at_the_nominal_rate():
+    from scipy import stats
+
+    e = Estimate.t_interval([1.0, 2.0, 4.0])
+    lo, hi = stats.t.interval(0.95, 2, loc=np.mean([1, 2, 4]), scale=stats.sem([1, 2, 4]))
+    assert e.lo == pytest.approx(lo) and e.hi == pytest.approx(hi)
+    rng = np.random.default_rng(0)
+    cover = np.mean([(lambda e: e.lo < 0 < e.hi)(Estimate.t_interval(rng.normal(size=3))) for _ in range(2000)])
+    assert 0.93 < cover < 0.97
+    assert Estimate.t_interval([2.0]).lo is None
+
+
+def test_bootstrap_interval_contains_the_mean_and_shrinks_with_n():
+    rng = np.random.default_rng(1)
+    small, large = (Estimate.bootstrap(rng.normal(size=n)) for n in (20, 2000))
+    assert small.lo < small.value < small.hi and (large.hi - large.lo) < (small.hi - small.lo) / 5
+
+
+def test_bad_tests_and_estimates_are_refused():
+    with pytest.raises(GendiffError, match="lower threshold must be below"):
+        between(2, 1)
+    with pytest.raises(GendiffError, match="does not contain its value"):
+        Estimate(1.0, 2.0, 3.0)
+    with pytest.raises(GendiffError, match="tests must map"):
+        Claims("99", "smoke", "/tmp/gendiff-test-claims").declare("a", "", source="", tests={"x": 0.5})
