@@ -1,4 +1,4 @@
-"""Empirical-optimal denoiser (001 eq 5) throughput vs this machine's float32 GEMM rate.
+"""Empirical-optimal denoiser (Li et al. 2024, eq. 5) throughput vs this machine's float32 GEMM rate.
 
 FLOP count per call with B queries, N training images of d pixels: 2 B N d for the logits x Y^T plus 2 B N d for
 the weighted sum softmax(.) Y, i.e. 4 B N d (the exp and the running max/sum are O(B N), ignored). The GEMM
