@@ -21,7 +21,7 @@ export XDG_CACHE_HOME := $(CURDIR)/.state/cache
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup study test unit notebooks sync bench lab clean
+.PHONY: setup study test unit notebooks sync bench lab site clean
 
 setup: $(STAMP)
 
@@ -55,7 +55,11 @@ bench: setup
 	$(PY) bench/bench_pspc.py --heatmaps
 
 lab: setup
-	$(PY) -m jupyter lab notebooks/
+	$(PY) -m jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+# The rendered study: a static HTML book of the committed notebooks in runs/site/html (never re-executed).
+site: setup
+	$(PY) -m gendiff site
 
 clean:
 	rm -rf runs .state

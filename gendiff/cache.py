@@ -51,7 +51,13 @@ class ModelStore:
         return self.dir / "manifest.json"
 
     def manifest(self) -> dict:
-        return json.loads(self.manifest_path.read_text()) if self.manifest_path.exists() else {}
+        return read_json(self.manifest_path, f"delete the folder {self.dir} to retrain") \
+            if self.manifest_path.exists() else {}
+
+    def lock(self):
+        """A file lock for this entry (shared across processes on one filesystem; re-entrant in a process): one
+        process trains or computes while the others wait, then load what it stored."""
+        return entry_lock(self.dir.parent / f".{self.key}.lock")
 
     def _record(self, name: str, path: Path) -> None:
         m = self.manifest()
@@ -88,13 +94,22 @@ class ModelStore:
         self._record("checkpoint.pt", path)
 
     def load_checkpoint(self, trainer: EDMTrainer) -> bool:
-        """Resume from the last complete checkpoint; False if there is none. A corrupt one raises."""
+        """Resume from the last complete checkpoint; False if there is none. The checkpoint is renamed into place
+        before its manifest entry is written, so a kill between the two leaves a complete file whose hash the
+        manifest does not know yet: such a file is verified by loading it (torch checks its archive) and used. A
+        file that does not load raises."""
         path = self.dir / "checkpoint.pt"
         if not path.exists():
             return False
-        if _sha256(path) != self.manifest().get("checkpoint.pt"):
-            raise GendiffError(f"{path} is truncated or corrupt (sha256 mismatch); delete it to restart training")
-        trainer.load_state_dict(torch.load(path, map_location=trainer.device, weights_only=False))
+        known = _sha256(path) == self.manifest().get("checkpoint.pt")
+        try:
+            state = torch.load(path, map_location=trainer.device, weights_only=False)
+        except Exception as e:  # a truncated or altered archive
+            raise GendiffError(f"{path} is truncated or corrupt ({type(e).__name__}); delete it to restart training "
+                               "from step 0") from None
+        trainer.load_state_dict(state)
+        if not known:
+            self._record("checkpoint.pt", path)
         return True
 
 
@@ -112,9 +127,11 @@ def get_model(cfg: NetConfig, *, device=None, progress: bool = True, checkpoint_
     final = "model.safetensors" if snapshot is None else f"snapshots/step_{snapshot:07d}.safetensors"
     y = None
     if not store.has("model.safetensors"):
-        y = cfg.training_set()
-        _train(cfg, store, y, device, progress, checkpoint_every)
-    info = json.loads((store.dir / "info.json").read_text())
+        with store.lock():  # one process trains; the others wait here, then find the weights stored
+            if not store.has("model.safetensors"):
+                y = cfg.training_set()
+                _train(cfg, store, y, device, progress, checkpoint_every)
+    info = read_json(store.dir / "info.json", f"delete the folder {store.dir} to retrain")
     shape = tuple(info["shape"])
     D = cfg.build(shape).to(device)
     store.load_weights(D, final)
@@ -155,11 +172,31 @@ def derived(cfg: NetConfig, name: str, params: dict, compute, *, root: Path | No
     tag = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:12]
     rel = f"derived/{name}_{tag}.pt"
     path = store.dir / rel
-    if store.has(rel):
-        if _sha256(path) != store.manifest()[rel]:
-            raise GendiffError(f"{path} is truncated or corrupt (sha256 mismatch); delete it to recompute")
-        return torch.load(path, weights_only=False)
-    value = compute()
-    atomic_write(path, lambda tmp: torch.save(value, tmp))
-    store._record(rel, path)
+    with store.lock():  # one process computes; the others wait and load
+        if store.has(rel):
+            if _sha256(path) != store.manifest()[rel]:
+                raise GendiffError(f"{path} is truncated or corrupt (sha256 mismatch); delete it to recompute")
+            return torch.load(path, weights_only=False)
+        value = compute()
+        atomic_write(path, lambda tmp: torch.save(value, tmp))
+        store._record(rel, path)
     return value
+
+
+_LOCKS: dict = {}
+
+
+def entry_lock(path: Path):
+    """The process's one FileLock object per lock file (so nested use in one process is re-entrant)."""
+    from filelock import FileLock
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return _LOCKS.setdefault(str(path), FileLock(str(path), mode=0o664))
+
+
+def read_json(path: Path, advice: str) -> dict:
+    """A JSON file of the cache; a truncated or altered one is named, with what to do."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise GendiffError(f"{path} is truncated or corrupt (not valid JSON); {advice}") from None

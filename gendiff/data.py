@@ -9,6 +9,7 @@ Subsets are nested (the first N of one fixed permutation per seed), splits are d
 """
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,8 @@ class GaussianData:
 
 def empirical_moments(x: torch.Tensor):
     """mu0 and Sigma0 (1/N normalisation, as in the DSM objective on the training set) of (N, ...) data, float64."""
+    if x.ndim < 2 or x.shape[0] == 0:
+        raise GendiffError(f"the training set is empty (shape {tuple(x.shape)}): moments need at least one item")
     y = x.reshape(x.shape[0], -1).to(torch.float64)
     mu0 = y.mean(0)
     yc = y - mu0
@@ -120,11 +123,14 @@ def load_mnist(size: int | None = None) -> torch.Tensor:
 def _pil_to_array(path: Path, grayscale: bool, size: int | None) -> np.ndarray:
     from PIL import Image
 
-    with Image.open(path) as im:
-        im = im.convert("L" if grayscale else "RGB")
-        if size is not None and im.size != (size, size):
-            im = im.resize((size, size), Image.BICUBIC)
-        arr = np.asarray(im, dtype=np.uint8)
+    try:
+        with Image.open(path) as im:
+            im = im.convert("L" if grayscale else "RGB")
+            if size is not None and im.size != (size, size):
+                im = im.resize((size, size), Image.BICUBIC)
+            arr = np.asarray(im, dtype=np.uint8)
+    except (OSError, ValueError, SyntaxError) as e:  # PIL's UnidentifiedImageError is an OSError
+        raise GendiffError(f"data_path: {str(path)!r} is not a readable image ({type(e).__name__}: {e})") from None
     return arr[None] if grayscale else arr.transpose(2, 0, 1)
 
 
@@ -143,25 +149,48 @@ def load_folder(path, size: int | None = None, grayscale: bool = False) -> torch
     return to_unit_range(np.stack(arrs), 0.0, 255.0)
 
 
+def np_channels_first(a: np.ndarray, what: str) -> np.ndarray:
+    """(N, H, W) -> (N, 1, H, W); (N, H, W, C) with C in {1, 3, 4} -> (N, C, H, W); (N, C, H, W) with C in {1, 3, 4}
+    stays. Anything else, or a layout that could be read both ways, is refused with one message."""
+    if a.ndim == 3:
+        return a[:, None]
+    last, second = a.ndim == 4 and a.shape[-1] in (1, 3, 4), a.ndim == 4 and a.shape[1] in (1, 3, 4)
+    if a.ndim != 4 or not (last or second):
+        raise GendiffError(f"{what} must be (N,H,W), (N,H,W,C) or (N,C,H,W) with C in 1, 3, 4; got shape {a.shape}")
+    if last and second and a.shape[1] != a.shape[-1]:
+        raise GendiffError(f"{what} has shape {a.shape}: channels first or last is ambiguous; save it as (N,C,H,W)")
+    if last and not second:
+        a = a.transpose(0, 3, 1, 2)
+    if a.shape[2] != a.shape[3]:
+        raise GendiffError(f"{what} must hold square images, got {a.shape[2]}x{a.shape[3]} (N,C,H,W {a.shape})")
+    return a
+
+
 def load_npz(path, key: str | None = None, size: int | None = None, value_range=None) -> torch.Tensor:
     """Images from an .npz (NHWC or NCHW, or N x H x W). uint8 means 0..255; floats need value_range unless
     they already lie in [0, 1] or [-1, 1]."""
     path = Path(path)
     if not path.is_file():
         raise GendiffError(f"data_path: file {str(path)!r} does not exist")
-    with np.load(path) as z:
-        keys = list(z.keys())
-        if key is None:
-            key = next((k for k in ("x", "images", "arr_0", "data") if k in keys), keys[0] if len(keys) == 1 else None)
-        if key not in keys:
-            raise GendiffError(f"npz key {key!r} not in {str(path)!r}; keys: {keys}")
-        a = z[key]
-    if a.ndim == 3:
-        a = a[:, None]
-    if a.ndim != 4:
-        raise GendiffError(f"npz array {key!r} must be (N,H,W), (N,H,W,C) or (N,C,H,W); got shape {a.shape}")
-    if a.shape[-1] in (1, 3, 4) and a.shape[1] not in (1, 3, 4):
-        a = a.transpose(0, 3, 1, 2)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            keys = list(z.keys())
+            if key is None:
+                key = next((k for k in ("x", "images", "arr_0", "data") if k in keys),
+                           keys[0] if len(keys) == 1 else None)
+            if key not in keys:
+                raise GendiffError(f"npz key {key!r} not in {str(path)!r}; keys: {keys}")
+            a = z[key]
+    except GendiffError:
+        raise
+    except (OSError, ValueError, EOFError, TypeError, AttributeError, zipfile.BadZipFile) as e:
+        # empty, text, truncated, a bare .npy, or pickled (object) arrays
+        raise GendiffError(f"data_path: {str(path)!r} is not a readable .npz of numeric arrays "
+                           f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'empty'})") from None
+    if a.dtype.kind not in "uif":
+        raise GendiffError(f"npz array {key!r} in {str(path)!r} must be real numbers (uint8 or float), got dtype "
+                           f"{a.dtype}")
+    a = np_channels_first(a, f"npz array {key!r} in {str(path)!r}")
     if value_range is None:
         if a.dtype == np.uint8:
             value_range = (0.0, 255.0)

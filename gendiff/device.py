@@ -1,6 +1,7 @@
 """Device choice (cuda > mps > cpu), seeding and dtype helpers: the same code runs on CPU and GPU."""
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 
@@ -33,6 +34,32 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+# Named random streams of one study seed: each use of randomness in a notebook draws from its own stream, so adding a
+# draw to one never shifts another, and no notebook carries unnamed offsets (seed + 11, seed + 12, ...).
+STREAMS = {
+    "data": "samples drawn from a synthetic distribution",
+    "samples": "the initial noise x_T = sigma_max z of the sampler",
+    "eval": "the noise added to evaluation images (forward-process inputs, score-field and linearity probes)",
+    "heldout-loss": "the noise levels and draws of the held-out EDM loss",
+    "distill": "the noisy pairs of a linear distillation",
+    "fit": "the noise of a linear DSM fit",
+}
+
+
+def stream_seed(seed: int, name: str, index: int = 0) -> int:
+    """The seed of stream ``name`` (one of STREAMS; ``index`` numbers several draws of one stream) of study seed
+    ``seed``: a hash, so streams of one seed, and the same stream of different seeds, are unrelated."""
+    if name not in STREAMS:
+        raise GendiffError(f"stream={name!r}: unknown random stream; one of {', '.join(STREAMS)}")
+    h = hashlib.blake2b(f"gendiff/{int(seed)}/{name}/{int(index)}".encode(), digest_size=8).digest()
+    return int.from_bytes(h, "little") & (2**63 - 1)
+
+
+def stream(seed: int, name: str, index: int = 0, device: torch.device | str = "cpu") -> torch.Generator:
+    """A fresh generator for stream ``name`` of study seed ``seed`` (see ``stream_seed``)."""
+    return generator(stream_seed(seed, name, index), device)
 
 
 def generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_int, check_positive
-from .denoisers.base import Denoiser, as_sigma
+from ._checks import GendiffError, check_choice, check_int, check_positive
+from .denoisers.base import Denoiser
 
 SIGMA_MIN, SIGMA_MAX, RHO = 0.002, 80.0, 7.0
 SIGMA_DATA = 0.5
@@ -24,6 +24,23 @@ def sigma_grid(n: int = 10, sigma_min: float = SIGMA_MIN, sigma_max: float = SIG
     i = torch.arange(n, dtype=torch.float64)
     a, b = sigma_max ** (1 / rho), sigma_min ** (1 / rho)
     return (a + i / (n - 1) * (b - a)) ** rho
+
+
+# Noise bands by name (closed intervals of sigma): where the papers place their effects. "mid" is Niedoba et al.
+# 2025's t in [0.3, 3], where PSPC beats D_G; "pspc" is the wider [0.1, 20] of their Figs. 7 and 9.
+BANDS = {"low": (SIGMA_MIN, 0.3), "mid": (0.3, 3.0), "high": (3.0, SIGMA_MAX), "pspc": (0.1, 20.0)}
+
+
+def band_mean(values, sigmas, band: str) -> float:
+    """Mean of ``values`` (one per noise level) over the levels of ``sigmas`` inside band ``band`` (see BANDS);
+    NaN when the grid has no level in the band."""
+    check_choice("band", band, set(BANDS))
+    lo, hi = BANDS[band]
+    values, sigmas = [float(v) for v in values], [float(s) for s in sigmas]
+    if len(values) != len(sigmas):
+        raise GendiffError(f"band_mean: {len(values)} values for {len(sigmas)} noise levels")
+    inside = [v for v, s in zip(values, sigmas) if lo <= s <= hi]
+    return sum(inside) / len(inside) if inside else float("nan")
 
 
 def sampling_steps(n: int = 18, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX, rho: float = RHO,
@@ -74,14 +91,18 @@ class EDMPrecond(Denoiser):
     """D(x; sigma) = c_skip x + c_out F(c_in x, c_noise): a thin wrapper that turns any network F(x, c_noise)
     into a gendiff Denoiser (EDM eq 7)."""
 
-    def __init__(self, model: nn.Module, sigma_data: float = SIGMA_DATA):
+    def __init__(self, model: nn.Module, sigma_data: float = SIGMA_DATA, shape: tuple | None = None):
         super().__init__()
         self.model = model
         self.sigma_data = sigma_data
+        self.shape = tuple(shape) if shape is not None else None  # (C, H, W) the net was built for, if known
 
     name = "network"
 
     def denoise(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        if self.shape is not None and tuple(x.shape[1:]) != self.shape:
+            raise GendiffError(f"this net takes inputs of shape (B, {', '.join(map(str, self.shape))}), got "
+                               f"{tuple(x.shape)}")
         c_skip, c_out, c_in, c_noise = preconditioning(sigma.to(torch.float32), self.sigma_data)
         b = lambda t: _bcast(t, x)  # noqa: E731
         F_x = self.model(b(c_in) * x, c_noise)

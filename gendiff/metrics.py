@@ -112,7 +112,8 @@ def nearest_neighbors(x: torch.Tensor, y: torch.Tensor, k: int = 1, batch_size: 
 
 
 def memorization_fraction(x: torch.Tensor, y: torch.Tensor, ratio: float = 1 / 3) -> float:
-    """Share of samples x whose nearest / second-nearest training distance is < ratio (docs/formulas.md, hidden Gaussian structure)."""
+    """Share of samples x whose nearest / second-nearest training distance is < ratio: the memorization rule of Yoon
+    et al. 2023 and Gu et al. 2023 (used by Li et al. 2024; docs/formulas.md)."""
     d, _ = nearest_neighbors(x, y, k=2)
     return float((d[:, 0] / d[:, 1].clamp_min(1e-12) < ratio).double().mean())
 

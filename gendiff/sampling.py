@@ -4,9 +4,16 @@ from __future__ import annotations
 import torch
 
 from ._checks import GendiffError, check_choice, check_int
-from .device import randn
+from .device import randn, stream
 from .edm import RHO, SIGMA_MAX, SIGMA_MIN, sampling_steps
 from .progress import tqdm
+
+
+def initial_noise(n: int, shape: tuple, seed: int, *, dtype=torch.float32, device=None) -> torch.Tensor:
+    """x_T = sigma_max z, z ~ N(0, I) of shape (n, *shape), from the "samples" stream of study seed ``seed``: every
+    notebook starts its sampler from the same noise for a given seed (same numbers on CPU and GPU)."""
+    check_int("n", n, low=1)
+    return SIGMA_MAX * randn((n, *shape), generator=stream(seed, "samples"), device=device, dtype=dtype)
 
 
 @torch.no_grad()

@@ -5,13 +5,14 @@ cache (gendiff.cache) trains each config once and reuses it everywhere. A real p
 loads through the same wrapper (:func:`load_unet_denoiser`)."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_int, check_positive
-from .data import DATASETS, disjoint_split, load_dataset, subset
+from ._checks import GendiffError, check_choice, check_int, check_positive
+from .data import DATASETS, disjoint_split, load_dataset, permutation, subset
 from .edm import P_MEAN, P_STD, EDMPrecond
 
 ARCHS = ("unet",)
@@ -77,9 +78,22 @@ class NetConfig:
         check_choice("arch", self.arch, ARCHS)
         check_int("data_part", self.data_part, low=0)
         check_int("channels", self.channels, low=1)
+        check_int("layers_per_block", self.layers_per_block, low=1)
         check_int("steps", self.steps, low=1)
+        check_int("batch_size", self.batch_size, low=1)
+        check_int("warmup", self.warmup, low=0)
+        check_int("data_seed", self.data_seed, low=0)
+        check_int("seed", self.seed, low=0)
+        if self.size is not None:
+            check_int("size", self.size, low=8)  # three resolutions: the U-Net halves the side twice
         check_positive("lr", self.lr)
+        check_positive("grad_clip", self.grad_clip)
         check_positive("P_std", self.P_std)
+        if isinstance(self.P_mean, bool) or not isinstance(self.P_mean, (int, float)) or not math.isfinite(self.P_mean):
+            raise GendiffError(f"P_mean must be a finite number, got {self.P_mean!r}")
+        if isinstance(self.ema_decay, bool) or not isinstance(self.ema_decay, (int, float)) or \
+                not 0 <= self.ema_decay < 1:
+            raise GendiffError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
         for s in self.snapshots:
             check_int("snapshots", s, low=1, high=self.steps)
         object.__setattr__(self, "snapshots", tuple(sorted(set(int(s) for s in self.snapshots))))
@@ -98,10 +112,18 @@ class NetConfig:
             return subset(x, self.N, seed=self.data_seed)
         return disjoint_split(x, self.N, parts=self.data_part + 1, seed=self.data_seed)[self.data_part]
 
+    def split(self, n_heldout: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the N training images, ``n_heldout`` held-out images): the held-out ones are the last items of the same
+        fixed permutation, so they are never in this net's training set (nor in that of any N up to the dataset size
+        minus n_heldout), and they are the same for every N of one dataset and data_seed."""
+        x = load_dataset(self.dataset, size=self.size, data_path=self.data_path)
+        check_int("n_heldout", n_heldout, low=1, high=x.shape[0] - (self.data_part + 1) * self.N)
+        return self.training_set(), x[permutation(x.shape[0], self.data_seed)[-n_heldout:]]
+
     def build(self, shape: tuple) -> EDMPrecond:
         """A freshly initialised denoiser for images of ``shape`` (C, H, W), seeded by ``seed``."""
         torch.manual_seed(self.seed)
-        return EDMPrecond(UNetF(build_unet(self.channels, shape[0], shape[-1], self.layers_per_block)))
+        return EDMPrecond(UNetF(build_unet(self.channels, shape[0], shape[-1], self.layers_per_block)), shape=shape)
 
 
 def n_params(module: nn.Module) -> int:

@@ -86,7 +86,7 @@ from gendiff.data import empirical_moments, load_dataset, subset
 from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser, LinearDenoiser, fit_linear_dsm, fit_linear_sgd
 from gendiff.metrics import dsm_loss_linear, memorization_fraction, nearest_neighbors
 from gendiff.plots import image_grid, style
-from gendiff.sampling import edm_sampler
+from gendiff.sampling import edm_sampler, initial_noise
 
 style()
 t_start = time.time()
@@ -180,9 +180,7 @@ claims.record("001-thm1", f"GD -> W* at all 10 levels: max rel. err {worst:.1e} 
 name1 = datasets[-1]
 y1 = data[name1]
 G = GaussianDenoiser.from_data(y1)
-gen = torch.Generator().manual_seed(seed)
-shape = tuple(y1.shape[1:])
-x_T = edm.SIGMA_MAX * torch.randn((n_samples, *shape), generator=gen, dtype=torch.float64)
+x_T = initial_noise(n_samples, tuple(y1.shape[1:]), seed, dtype=torch.float64)
 x_cf = G.trajectory(x_T, edm.SIGMA_MAX, 0.0)
 traj_err = {}
 for solver in ("euler", "heun"):
@@ -223,8 +221,7 @@ mem = {}
 for name, y in data.items():
     Gd = GaussianDenoiser.from_data(y)
     Dm = EmpiricalDenoiser(y)
-    g = torch.Generator().manual_seed(seed + 1)
-    xT = edm.SIGMA_MAX * torch.randn((n_samples, *y.shape[1:]), generator=g)
+    xT = initial_noise(n_samples, tuple(y.shape[1:]), seed)
     xg = Gd.trajectory(xT.double(), edm.SIGMA_MAX, 0.0).float().clamp(-1, 1)
     xm = edm_sampler(Dm, xT, num_steps=18).clamp(-1, 1)
     _, ig = nearest_neighbors(xg, y)

@@ -74,6 +74,7 @@ import torch
 from gendiff import edm
 from gendiff.cache import get_model
 from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
+from gendiff.device import stream
 from gendiff.metrics import linearity_score
 from gendiff.plots import style
 from gendiff.progress import tqdm
@@ -91,17 +92,17 @@ print(f"{n_params(nets[Ns[0]]):,} parameters per net; trained now: {[N for N in 
       f"training speed {np.mean([infos[N]['img_per_s'] for N in Ns]):.0f} img/s")
 
 
-def pairs(y, n, seed_):
-    """n pairs of different training images."""
-    g = torch.Generator().manual_seed(seed_)
+def pairs(y, n):
+    """n pairs of different training images (the same pairs for every model of one N)."""
+    g = stream(seed, "eval", 1)
     i = torch.randint(0, y.shape[0], (n,), generator=g)
     j = (i + torch.randint(1, max(y.shape[0], 2), (n,), generator=g)) % y.shape[0]
     return y[i], y[j]
 
 
 def scores(D, y, s, a=2**-0.5):
-    x1, x2 = pairs(y, n_pairs, seed)
-    g = lambda: torch.Generator().manual_seed(seed + 1)  # noqa: E731  the same noise for every model
+    x1, x2 = pairs(y, n_pairs)
+    g = lambda: stream(seed, "eval")  # noqa: E731  the same noise for every model
     return (linearity_score(D, x1, x2, s, a, generator=g()),
             linearity_score(D, x1, x2, s, a, center=y.mean(0), generator=g()))
 

@@ -97,13 +97,13 @@ import torch
 
 from gendiff import edm
 from gendiff.cache import get_model
-from gendiff.data import load_dataset, train_test_split
 from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
+from gendiff.device import stream
 from gendiff.distill import distill, distill_adam, distill_lstsq, distill_pairs, paper_distill_lr
 from gendiff.metrics import score_field_rmse, singular_vector_alignment, weight_nmse
 from gendiff.plots import image_grid, style
 from gendiff.progress import tqdm
-from gendiff.sampling import edm_sampler
+from gendiff.sampling import edm_sampler, initial_noise
 from gendiff.zoo import NetConfig
 
 style()
@@ -114,8 +114,7 @@ M = {}
 for name, N in regimes.items():
     cfg = NetConfig(N=N, dataset=dataset, size=size, channels=channels, steps=steps, seed=seed)
     net, info = get_model(cfg, device="cpu")
-    y, y_out = train_test_split(load_dataset(dataset, size=size), N, n_eval, seed=cfg.data_seed)
-    assert torch.equal(y, cfg.training_set())
+    y, y_out = cfg.split(n_eval)
     M[name] = dict(N=N, net=net, y=y, y_out=y_out, G=GaussianDenoiser.from_data(y), E=EmpiricalDenoiser(y))
     print(f"{name}: N = {N}, trained now: {info['trained']}")
 
@@ -127,12 +126,12 @@ for name, N in regimes.items():
 # %%
 for name, m in M.items():
     m["L"] = distill(m["net"], m["y"], sigmas, n_pairs=n_distill, seed=seed, progress=True)
-    g = torch.Generator().manual_seed(seed + 5)
+    g = stream(seed, "eval", 1)
     x_eval = m["y"][torch.randint(0, m["y"].shape[0], (n_eval,), generator=g)]
     rm = {k: [] for k in ("D_L", "D_G", "D_M", "D_L vs D_G", "identity", "D_G held-out", "D_M held-out")}
     ident = lambda x, s: x  # noqa: E731
     for s in tqdm(sigmas, desc=f"RMSE ({name})", leave=False):
-        gen = lambda: torch.Generator().manual_seed(seed + 6)  # noqa: E731
+        gen = lambda: stream(seed, "eval")  # noqa: E731  the same noise for every denoiser
         rm["D_L"].append(score_field_rmse(m["L"], m["net"], x_eval, s, generator=gen()))
         rm["D_G"].append(score_field_rmse(m["G"], m["net"], x_eval, s, generator=gen()))
         rm["D_M"].append(score_field_rmse(m["E"], m["net"], x_eval, s, generator=gen()))
@@ -173,7 +172,7 @@ for name, m in M.items():
 gm = M["generalizing"]
 adam_vs_lstsq = {}
 for s in adam_sigmas:
-    Z, Y = distill_pairs(gm["net"], gm["y"], s, n_distill, generator=torch.Generator().manual_seed(seed))
+    Z, Y = distill_pairs(gm["net"], gm["y"], s, n_distill, generator=stream(seed, "distill"))
     W_G = gm["G"].wiener(s)[0]
     W_adam, _, h = distill_adam(Z, Y, lr=paper_distill_lr(s), epochs=adam_epochs, W_ref=W_G, seed=seed)
     adam_vs_lstsq[s] = weight_nmse(W_adam, distill_lstsq(Z, Y)[0])
@@ -214,8 +213,7 @@ fig.tight_layout()
 levels18 = edm.sampling_steps(18)[:-1]
 for name, m in M.items():
     L18 = distill(m["net"], m["y"], levels18, n_pairs=n_distill, seed=seed)
-    g = torch.Generator().manual_seed(seed + 9)
-    xT = edm.SIGMA_MAX * torch.randn((n_samples, *m["y"].shape[1:]), generator=g)
+    xT = initial_noise(n_samples, tuple(m["y"].shape[1:]), seed)
     rows = {"net": edm_sampler(m["net"], xT), "D_L": edm_sampler(L18, xT), "D_G": edm_sampler(m["G"], xT),
             "D_M": edm_sampler(m["E"], xT)}
     image_grid({k: v.clamp(-1, 1) for k, v in rows.items()}, title=f"{name} net (N = {m['N']}), same noise per column")

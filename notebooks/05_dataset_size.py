@@ -71,37 +71,35 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
-from gendiff import edm
 from gendiff.cache import get_model
-from gendiff.data import load_dataset, train_test_split
+from gendiff.data import load_dataset
 from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
+from gendiff.device import stream
 from gendiff.metrics import generalization_score, memorization_fraction, nearest_neighbors, score_field_rmse
 from gendiff.plots import image_grid, style
 from gendiff.progress import tqdm
-from gendiff.sampling import edm_sampler
+from gendiff.sampling import edm_sampler, initial_noise
 from gendiff.zoo import NetConfig
 
 style()
 t_start = time.time()
 data = load_dataset(dataset, size=size, data_path=data_path)
 d = data[0].numel()
-g = torch.Generator().manual_seed(seed + 11)
-x_T = edm.SIGMA_MAX * torch.randn((n_samples, *data.shape[1:]), generator=g)
+x_T = initial_noise(n_samples, tuple(data.shape[1:]), seed)
 rows = []
 samples = {}
 for N in tqdm(Ns, desc="dataset sizes"):
     cfg = NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=channels, steps=steps, seed=seed)
     net, info = get_model(cfg, device="cpu")
-    y, y_out = train_test_split(data, N, n_eval, seed=cfg.data_seed)
+    y, y_out = cfg.split(n_eval)
     xs = edm_sampler(net, x_T, num_steps=18).clamp(-1, 1)
     samples[N] = (xs, y)
     G, E = GaussianDenoiser.from_data(y), EmpiricalDenoiser(y)
     row = dict(N=N, trained_now=info["trained"], memorized=memorization_fraction(xs, y) if N >= 2 else 1.0,
                GL=generalization_score(xs, y))
     for s in report_sigmas:
-        gen = lambda: torch.Generator().manual_seed(seed + 12)  # noqa: E731
+        gen = lambda: stream(seed, "eval")  # noqa: E731
         row[f"rmse_DG_{s}"] = score_field_rmse(net, G, y_out, s, generator=gen())
         row[f"rmse_DM_train_{s}"] = score_field_rmse(net, E, y[:n_eval], s, generator=gen())
     rows.append(row)

@@ -64,32 +64,31 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
 from gendiff import edm
 from gendiff.cache import get_model
-from gendiff.data import load_dataset, train_test_split
 from gendiff.denoisers import GaussianDenoiser
+from gendiff.device import stream
 from gendiff.metrics import generalization_score, memorization_fraction, score_field_rmse
 from gendiff.plots import image_grid, style
 from gendiff.progress import tqdm
-from gendiff.sampling import edm_sampler
+from gendiff.sampling import edm_sampler, initial_noise
 from gendiff.zoo import NetConfig, n_params
 
 style()
 t_start = time.time()
 sigmas = edm.sigma_grid(10).tolist()
-y, y_out = train_test_split(load_dataset(dataset, size=size, data_path=data_path), N, n_eval, seed=0)
+cfgs = {c: NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed)
+        for c in channel_bases}
+y, y_out = cfgs[channel_bases[0]].split(n_eval)  # the same N images for every width (one data_seed)
 G = GaussianDenoiser.from_data(y)
-x_T = edm.SIGMA_MAX * torch.randn((n_samples, *y.shape[1:]), generator=torch.Generator().manual_seed(seed + 11))
+x_T = initial_noise(n_samples, tuple(y.shape[1:]), seed)
 rows, samples = [], {}
 for c in tqdm(channel_bases, desc="channel bases"):
-    cfg = NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed)
-    net, info = get_model(cfg, device="cpu")
-    assert torch.equal(cfg.training_set(), y)
+    net, info = get_model(cfgs[c], device="cpu")
     xs = edm_sampler(net, x_T, num_steps=18).clamp(-1, 1)
     samples[c] = xs
-    rmse = [score_field_rmse(net, G, y_out, s, generator=torch.Generator().manual_seed(seed + 12)) for s in sigmas]
+    rmse = [score_field_rmse(net, G, y_out, s, generator=stream(seed, "eval")) for s in sigmas]
     rows.append(dict(c=c, params=n_params(net), memorized=memorization_fraction(xs, y), GL=generalization_score(xs, y),
                      rmse=np.array(rmse)))
     print(f"c={c:3d} ({rows[-1]['params']:,} params): memorized {rows[-1]['memorized']:.0%}, GL {rows[-1]['GL']:.3f}")

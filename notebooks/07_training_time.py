@@ -74,40 +74,39 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
-from gendiff import edm
 from gendiff.cache import get_model
-from gendiff.data import load_dataset, train_test_split
+from gendiff.data import load_dataset
 from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
+from gendiff.device import stream, stream_seed
 from gendiff.metrics import heldout_edm_loss, memorization_fraction, nearest_neighbors, score_field_rmse
 from gendiff.plots import image_grid, style
 from gendiff.progress import tqdm
-from gendiff.sampling import edm_sampler
+from gendiff.sampling import edm_sampler, initial_noise
 from gendiff.zoo import NetConfig
 
 style()
 t_start = time.time()
 data = load_dataset(dataset, size=size, data_path=data_path)
-x_T = edm.SIGMA_MAX * torch.randn((n_samples, *data.shape[1:]), generator=torch.Generator().manual_seed(seed + 11))
+x_T = initial_noise(n_samples, tuple(data.shape[1:]), seed)
 
 
 def snapshot_curve(n_train):
     """Every snapshot of the net trained on n_train images: samples and the measures of this notebook."""
     cfg = NetConfig(N=n_train, dataset=dataset, size=size, data_path=data_path, channels=channels, steps=steps,
                     snapshots=tuple(snapshots), seed=seed)
-    y, y_out = train_test_split(data, n_train, n_eval, seed=cfg.data_seed)
+    y, y_out = cfg.split(n_eval)
     G, E = GaussianDenoiser.from_data(y), EmpiricalDenoiser(y)
     rows, samples = [], {}
     for step in tqdm(cfg.snapshots, desc=f"N={n_train} snapshots"):
         net, _ = get_model(cfg, device="cpu", snapshot=step)
         xs = edm_sampler(net, x_T, num_steps=18).clamp(-1, 1)
         samples[step] = xs
-        gen = lambda: torch.Generator().manual_seed(seed + 12)  # noqa: E731
+        gen = lambda: stream(seed, "eval")  # noqa: E731
         rows.append(dict(step=step, memorized=memorization_fraction(xs, y),
                          rmse_DG=score_field_rmse(net, G, y_out, report_sigma, generator=gen()),
                          rmse_DM_train=score_field_rmse(net, E, y[:n_eval], report_sigma, generator=gen()),
-                         heldout_loss=heldout_edm_loss(net, y_out, seed=seed + 13)))
+                         heldout_loss=heldout_edm_loss(net, y_out, seed=stream_seed(seed, "heldout-loss"))))
     return rows, samples, y
 
 

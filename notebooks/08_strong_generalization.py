@@ -83,17 +83,16 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
 
-from gendiff import edm
 from gendiff.cache import get_model
 from gendiff.data import load_dataset, permutation
 from gendiff.denoisers import GaussianDenoiser
 from gendiff.denoisers.base import flat
+from gendiff.device import stream_seed
 from gendiff.metrics import heldout_edm_loss, memorization_fraction, pixel_rmse
 from gendiff.plots import image_grid, style
 from gendiff.progress import tqdm
-from gendiff.sampling import edm_sampler
+from gendiff.sampling import edm_sampler, initial_noise
 from gendiff.zoo import NetConfig
 
 style()
@@ -104,7 +103,7 @@ if 2 * max(N_gen, N_small) + n_eval + n_few > data.shape[0]:
                      f"{2 * N_gen + n_eval + n_few} images; {dataset!r} has {data.shape[0]}")
 held = data[permutation(data.shape[0], 0)[-(n_eval + n_few):]]  # the end of the permutation: in neither half
 y_out, y_few = held[:n_eval], held[n_eval:]
-x_T = edm.SIGMA_MAX * torch.randn((n_samples, *data.shape[1:]), generator=torch.Generator().manual_seed(seed + 11))
+x_T = initial_noise(n_samples, tuple(data.shape[1:]), seed)
 sample = lambda D: edm_sampler(D, x_T, num_steps=18).clamp(-1, 1)  # noqa: E731
 
 
@@ -121,7 +120,7 @@ def half(N, c, st, part, snaps=()):
 
 def early_stopped(cfg):
     """The snapshot with the lowest EDM loss on held-out images (no D_G needed)."""
-    losses = {s: heldout_edm_loss(get_model(cfg, device="cpu", snapshot=s)[0], y_out, seed=seed + 13)
+    losses = {s: heldout_edm_loss(get_model(cfg, device="cpu", snapshot=s)[0], y_out, seed=stream_seed(seed, "heldout-loss"))
               for s in cfg.snapshots}
     best = min(losses, key=losses.get)
     return get_model(cfg, device="cpu", snapshot=best)[0], best

@@ -79,30 +79,30 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from scipy.stats import spearmanr
 
 from gendiff import analytic, edm
 from gendiff.cache import get_model
-from gendiff.data import load_dataset, train_test_split
+from gendiff.data import load_dataset
 from gendiff.denoisers import EmpiricalDenoiser, PSPCSquare
+from gendiff.device import stream_seed
 from gendiff.locality import centred_square_sizes
 from gendiff.plots import style
 from gendiff.progress import tqdm
+from gendiff.sampling import initial_noise
 from gendiff.zoo import NetConfig
 
 style()
 t_start = time.time()
 data = load_dataset(dataset, size=size, data_path=data_path)
-y, y_out = train_test_split(data, N, n_eval, seed=0)
+cfgs = {c: NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed)
+        for c in channel_bases}
+y, y_out = cfgs[channel_bases[0]].split(n_eval)  # the same N training images for every width
 sigmas = edm.sigma_grid(n_sigmas).tolist()
-x_T = edm.SIGMA_MAX * torch.randn((n_reverse, *data.shape[1:]), generator=torch.Generator().manual_seed(seed + 11))
+x_T = initial_noise(n_reverse, tuple(data.shape[1:]), seed)
 E = EmpiricalDenoiser(y)
-fwd = analytic.forward_inputs(y[:n_eval], sigmas, seed=seed + 12)
-nets, cfgs = {}, {}
-for c in channel_bases:
-    cfgs[c] = NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed)
-    nets[c], _ = get_model(cfgs[c], device="cpu")
+fwd = analytic.forward_inputs(y[:n_eval], sigmas, seed=stream_seed(seed, "eval"))
+nets = {c: get_model(cfg, device="cpu")[0] for c, cfg in cfgs.items()}
 
 # %% [markdown]
 # ## 1 · Network vs $D_M$ over the noise level

@@ -107,3 +107,41 @@ def test_gaussian_data_ground_truth():
     m, S = gd.empirical_moments(X)
     assert torch.allclose(S, rho.Sigma, atol=0.01) and torch.allclose(m, rho.mu, atol=0.01)
     assert torch.equal(rho.sample(3, seed=1), rho.sample(3, seed=1))
+
+
+def test_npz_layouts_are_detected_or_refused(tmp_path):
+    from gendiff.data import load_npz
+
+    rng = np.random.default_rng(0)
+    for shape, want in (((5, 8, 8), (5, 1, 8, 8)), ((5, 8, 8, 3), (5, 3, 8, 8)), ((5, 3, 8, 8), (5, 3, 8, 8)),
+                        ((5, 8, 8, 1), (5, 1, 8, 8)), ((5, 4, 8, 8), (5, 4, 8, 8))):
+        np.savez(tmp_path / "a.npz", x=rng.random(shape).astype(np.float32))
+        assert tuple(load_npz(tmp_path / "a.npz").shape) == want, shape
+    for shape in ((300, 16, 16, 2), (5, 8, 8, 8), (5, 2, 8, 8), (5, 8, 8, 3, 1)):
+        np.savez(tmp_path / "b.npz", x=rng.random(shape).astype(np.float32))
+        with pytest.raises(GendiffError, match=r"must be \(N,H,W\).*got shape"):
+            load_npz(tmp_path / "b.npz")
+    np.savez(tmp_path / "c.npz", x=(rng.random((5, 8, 8)) + 1j).astype(np.complex64))
+    with pytest.raises(GendiffError, match="must be real numbers.*complex64"):
+        load_npz(tmp_path / "c.npz")
+
+
+def test_unreadable_data_files_are_named(tmp_path):
+    from gendiff.data import load_folder, load_npz
+
+    np.savez(tmp_path / "obj.npz", x=np.array([{"a": 1}, None], dtype=object))
+    (tmp_path / "empty.npz").write_bytes(b"")
+    (tmp_path / "text.npz").write_text("these are not images\n")
+    np.savez(tmp_path / "good.npz", x=np.zeros((4, 8, 8), np.uint8))
+    (tmp_path / "trunc.npz").write_bytes((tmp_path / "good.npz").read_bytes()[:40])
+    for name in ("obj.npz", "empty.npz", "text.npz", "trunc.npz"):
+        with pytest.raises(GendiffError, match=f"{name}' is not a readable .npz"):
+            load_npz(tmp_path / name)
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    from PIL import Image
+
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "a.png")
+    (folder / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    with pytest.raises(GendiffError, match="b.png' is not a readable image"):
+        load_folder(folder)

@@ -153,3 +153,57 @@ def test_sgd_approaches_optimum():
     excess = dsm_loss_linear(L.W[0].detach(), L.b[0].detach(), mu0, S0, 1.0) / \
         dsm_loss_linear(ref.W[0], ref.b[0], mu0, S0, 1.0) - 1
     assert 0 <= excess < 0.02
+
+
+def test_api_edge_cases_get_one_clear_error():
+    from gendiff.denoisers import PSPCSquare
+    from gendiff.zoo import NetConfig
+
+    y = torch.rand(6, 1, 8, 8) * 2 - 1
+    G, E = GaussianDenoiser.from_data(y), EmpiricalDenoiser(y)
+    for D in (G, E, PSPCSquare(y, 3)):
+        with pytest.raises(GendiffError, match="non-empty batch"):
+            D(y[:0], 1.0)
+        with pytest.raises(GendiffError, match="floating-point"):
+            D(torch.zeros(2, 1, 8, 8, dtype=torch.int64), 1.0)
+        for bad in (float("inf"), float("nan")):
+            with pytest.raises(GendiffError, match="sigma must be finite"):
+                D(y[:2], bad)
+    with pytest.raises(GendiffError, match="too small for torch.float32"):
+        E(y[:2], 1e-30)
+    assert torch.isfinite(E(y[:2].double(), 1e-30)).all()  # float64 reaches it
+    with pytest.raises(GendiffError, match="patch size must be an integer"):
+        PSPCSquare(y, 2.9)
+    with pytest.raises(GendiffError, match="empty"):
+        EmpiricalDenoiser(y[:0])
+    with pytest.raises(GendiffError, match="empty"):
+        GaussianDenoiser.from_data(y[:0])
+    with pytest.raises(GendiffError, match="empty"):
+        PSPCSquare(y[:0], 3)
+    for kw, name in (({"batch_size": 0}, "batch_size"), ({"ema_decay": 2}, "ema_decay"), ({"size": 0}, "size"),
+                     ({"warmup": -1}, "warmup"), ({"grad_clip": 0.0}, "grad_clip"), ({"seed": -1}, "seed")):
+        with pytest.raises(GendiffError, match=name):
+            NetConfig(N=8, **kw)
+
+
+def test_nets_check_their_input_shape():
+    from gendiff.zoo import NetConfig
+
+    net = NetConfig(N=8, channels=4, size=8).build((1, 8, 8))
+    assert net(torch.zeros(2, 1, 8, 8), 1.0).shape == (2, 1, 8, 8)
+    with pytest.raises(GendiffError, match=r"inputs of shape \(B, 1, 8, 8\), got \(2, 1, 4, 4\)"):
+        net(torch.zeros(2, 1, 4, 4), 1.0)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 50])
+def test_streaming_softmax_mean_equals_softmax_over_all_items(chunk):
+    from gendiff.denoisers.softmax import StreamingSoftmaxMean
+
+    g = torch.Generator().manual_seed(0)
+    logits = 300 * torch.randn(4, 5, 50, generator=g, dtype=torch.float64)  # exp would overflow without the max
+    v = torch.randn(50, 3, generator=g, dtype=torch.float64)
+    want = torch.softmax(logits, -1) @ v
+    sm = StreamingSoftmaxMean((4, 5), 3, dtype=torch.float64, device="cpu")
+    for lo in range(0, 50, chunk):
+        sm.update(logits[..., lo:lo + chunk].clone(), lambda w, lo=lo: w @ v[lo:lo + chunk])
+    torch.testing.assert_close(sm.mean(), want)

@@ -71,3 +71,34 @@ def test_edm_loss_of_perfect_denoiser_on_single_point_is_zero():
     y = y0.expand(16, 5).clone()
     assert edm.edm_loss(Oracle(), y, generator=torch.Generator().manual_seed(0)).item() == 0.0
     assert math.isfinite(edm.edm_loss(edm.EDMPrecond(MLP(5, hidden=8)), y).item())
+
+
+def test_band_mean_by_name():
+    sig = [80.0, 10.0, 3.0, 1.0, 0.3, 0.01]
+    vals = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert edm.band_mean(vals, sig, "mid") == pytest.approx((3 + 4 + 5) / 3)  # closed interval [0.3, 3]
+    assert edm.band_mean(vals, sig, "high") == pytest.approx((1 + 2 + 3) / 3)
+    assert edm.band_mean(vals, sig, "low") == pytest.approx((5 + 6) / 2)
+    assert math.isnan(edm.band_mean([1.0], [50.0], "mid"))
+    with pytest.raises(GendiffError, match="band"):
+        edm.band_mean(vals, sig, "middle")
+    with pytest.raises(GendiffError, match="6 noise levels"):
+        edm.band_mean(vals[:-1], sig, "mid")
+
+
+def test_named_streams_are_reproducible_and_unrelated():
+    from gendiff.device import stream, stream_seed
+    from gendiff.sampling import initial_noise
+
+    assert stream_seed(0, "samples") == stream_seed(0, "samples")
+    seeds = {stream_seed(s, n, i) for s in (0, 1) for n in ("samples", "eval") for i in (0, 1)}
+    assert len(seeds) == 8  # no two streams share a seed (an offset scheme would: seed 1 + 0 == seed 0 + 1)
+    a = torch.randn(1000, generator=stream(0, "samples"))
+    b = torch.randn(1000, generator=stream(0, "eval"))
+    assert abs(float(torch.corrcoef(torch.stack([a, b]))[0, 1])) < 0.15
+    x1, x2 = initial_noise(64, (1, 8, 8), 3), initial_noise(64, (1, 8, 8), 3)
+    assert torch.equal(x1, x2) and x1.shape == (64, 1, 8, 8)
+    assert float(x1.std()) == pytest.approx(edm.SIGMA_MAX, rel=0.05)
+    assert not torch.equal(x1, initial_noise(64, (1, 8, 8), 4))
+    with pytest.raises(GendiffError, match="stream='sample'"):
+        stream(0, "sample")

@@ -206,3 +206,30 @@ def test_nothing_cites_files_outside_the_repository():
 def test_paper_profiles_are_yaml_mappings():
     for p in (ROOT / "params").glob("*/*.yaml"):
         assert isinstance(yaml.safe_load(p.read_text()) or {}, dict), p
+
+
+def test_strip_progress_drops_bars_and_keeps_warnings():
+    import nbformat
+
+    from gendiff.study.runner import strip_progress
+
+    nb = nbformat.v4.new_notebook()
+    bars = "\rnets:   0%|          | 0/3 [00:00<?, ?it/s]\n\x1b[A\n\rnets: 100%|##########| 3/3 [00:01<00:00, 2.9it/s]"
+    nb.cells = [nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("stream", name="stderr", text=bars),
+        nbformat.v4.new_output("stream", name="stderr", text=bars + "\nUserWarning: something real\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="10% | a table | row\n")])]
+    outs = strip_progress(nb).cells[0].outputs
+    assert [o.name for o in outs] == ["stderr", "stdout"]
+    assert outs[0].text == "UserWarning: something real\n"
+    assert outs[1].text == "10% | a table | row\n"  # stdout is never touched
+
+
+def test_committed_notebooks_carry_no_progress_bars():
+    import nbformat
+
+    for p in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+        nb = nbformat.read(p, as_version=4)
+        bars = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                if o.get("name") == "stderr" and ("it/s]" in o.get("text", "") or "s/it]" in o.get("text", ""))]
+        assert not bars, f"{p.name}: {len(bars)} progress-bar outputs (run through `gendiff run`, which strips them)"

@@ -83,3 +83,45 @@ def test_sweep_validates_every_point_first(toy):
     assert not (toy / "runs").exists()
     with pytest.raises(GendiffError, match="at least one"):
         runner.sweep("01", {}, "smoke")
+
+
+def test_sweep_on_a_two_worker_local_dask_cluster_matches_the_sequential_run(toy, capsys):
+    grid = {"x": [1, 2], "scale": [1.0, 3.0]}
+    seq = pd.read_csv(runner.sweep("01", grid, "smoke", progress=False))
+    import shutil
+
+    shutil.rmtree(toy / "runs")
+    par_csv = runner.sweep("01", grid, "smoke", progress=False, workers=2)
+    err = capsys.readouterr().err
+    assert "dask: 4 tasks on 2 workers" in err and err.count("finished x=") == 4
+    pd.testing.assert_frame_equal(pd.read_csv(par_csv), seq)  # same rows, in grid order, same numbers and verdicts
+    assert (seq.status == "done").all()
+
+
+def test_dask_sweep_reports_failing_points_with_their_parameters(toy, capsys):
+    csv = runner.sweep("01", {"x": [1, 5]}, "smoke", progress=False, workers=2)
+    df = pd.read_csv(csv)
+    assert list(df.status) == ["done", "failed"]
+    err = capsys.readouterr().err
+    assert "FAILED point {'x': 5}" in err and "x too large" in err
+    with pytest.raises(GendiffError, match="workers must be an integer >= 1"):
+        runner.sweep("01", {"x": [1]}, "smoke", workers=0)
+
+
+def _train_tiny_net(root):
+    from gendiff.cache import get_model
+    from gendiff.zoo import NetConfig
+
+    cfg = NetConfig(N=32, dataset="digits", size=8, channels=4, steps=30, batch_size=16)
+    return get_model(cfg, progress=False, root=root, device="cpu")[1]["trained"]
+
+
+def test_two_dask_workers_asking_for_the_same_new_net_train_it_once(tmp_path):
+    from dask.distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        workers = list(client.scheduler_info()["workers"])
+        futs = [client.submit(_train_tiny_net, tmp_path, workers=[w], pure=False) for w in workers]
+        trained = client.gather(futs)
+    assert sorted(trained) == [False, True]  # one trained it; the other waited on the lock and loaded it

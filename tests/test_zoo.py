@@ -186,3 +186,75 @@ def test_derived_results_are_computed_once_and_checked(tmp_path):
         derived(cfg, "thing", {"p": 1}, compute, root=tmp_path)
     derived(cfg, "thing", {"p": 2}, compute, root=tmp_path)  # other parameters: computed anew
     assert len(calls) == 2
+
+
+def test_kill_between_checkpoint_and_manifest_resumes(tmp_path, monkeypatch):
+    """A checkpoint renamed into place whose manifest entry was never written is verified by loading and used."""
+    cfg = NetConfig(**TINY)
+    ref, _ = get_model(cfg, progress=False, checkpoint_every=10, root=tmp_path / "a", device="cpu")
+    orig_record, orig_step = ModelStore._record, EDMTrainer.step
+
+    def record(self, name, path):  # the kill: the file is in place, its manifest entry is not
+        if name == "checkpoint.pt" and self.manifest().get("checkpoint.pt"):
+            raise KeyboardInterrupt
+        return orig_record(self, name, path)
+
+    monkeypatch.setattr(ModelStore, "_record", record)
+    with pytest.raises(KeyboardInterrupt):
+        get_model(cfg, progress=False, checkpoint_every=10, root=tmp_path / "b", device="cpu")
+    monkeypatch.setattr(ModelStore, "_record", orig_record)
+    steps = []
+    monkeypatch.setattr(EDMTrainer, "step", lambda self: (steps.append(self.step_count), orig_step(self))[1])
+    res, info = get_model(cfg, progress=False, checkpoint_every=10, root=tmp_path / "b", device="cpu")
+    assert info["resumed_from"] is True and steps[0] == 20  # resumed from the newer checkpoint, not from 0 or 10
+    assert all(torch.equal(p, q) for p, q in zip(ref.state_dict().values(), res.state_dict().values()))
+
+
+def test_truncated_cache_json_and_full_disk_are_named(tmp_path, monkeypatch):
+    cfg = NetConfig(**TINY)
+    get_model(cfg, progress=False, root=tmp_path, device="cpu")
+    store = ModelStore(cfg, tmp_path)
+    for name in ("info.json", "manifest.json"):
+        p = store.dir / name
+        keep = p.read_text()
+        p.write_text(keep[: len(keep) // 2])
+        with pytest.raises(GendiffError, match=f"{name} is truncated or corrupt.*delete the folder"):
+            get_model(cfg, progress=False, root=tmp_path, device="cpu")
+        p.write_text(keep)
+
+    def full(*a, **k):
+        raise RuntimeError("[enforce fail at inline_container.cc:778] . PytorchStreamWriter failed writing file")
+
+    monkeypatch.setattr(torch, "save", full)
+    with pytest.raises(GendiffError, match=r"could not write .*checkpoint.pt.*disk full"):
+        get_model(dataclasses.replace(cfg, seed=1), progress=False, checkpoint_every=10, root=tmp_path, device="cpu")
+
+
+def _train_tiny(root):
+    return get_model(NetConfig(**TINY), progress=False, root=root, device="cpu")[1]["trained"]
+
+
+def test_two_processes_train_a_new_net_once(tmp_path):
+    import multiprocessing as mp
+
+    with mp.get_context("spawn").Pool(2) as pool:
+        trained = pool.map(_train_tiny, [tmp_path, tmp_path])
+    assert sorted(trained) == [False, True]
+    assert (ModelStore(NetConfig(**TINY), tmp_path).dir / "model.safetensors").stat().st_mode & 0o044 == 0o044
+
+
+def test_split_gives_the_nets_training_set_and_disjoint_heldout_images():
+    from gendiff.data import load_dataset
+
+    x = load_dataset("digits", size=8)
+    key = lambda t: {tuple(r.flatten().tolist()) for r in t}  # noqa: E731
+    for part in (0, 1):
+        cfg = NetConfig(**{**TINY, "data_part": part})
+        y, held = cfg.split(50)
+        assert torch.equal(y, cfg.training_set())
+        assert held.shape[0] == 50 and not (key(y) & key(held))
+    # held-out images are the same for every N (the end of one permutation), and never in a larger N's set
+    held_small = NetConfig(**{**TINY, "N": 16}).split(50)[1]
+    assert torch.equal(held_small, NetConfig(**TINY).split(50)[1])
+    with pytest.raises(GendiffError, match="n_heldout"):
+        NetConfig(**{**TINY, "N": x.shape[0] - 10}).split(11)

@@ -15,13 +15,22 @@ from .._checks import GendiffError
 def as_sigma(sigma, x: torch.Tensor) -> torch.Tensor:
     """sigma as a (B,) tensor on x's device (float64 if x is float64, else float32); must be > 0."""
     dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
+    if x.ndim < 2 or x.shape[0] == 0:
+        raise GendiffError(f"x must be a non-empty batch (B, ...), got shape {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise GendiffError(f"x must be a floating-point tensor (images in [-1, 1]), got {x.dtype}")
     s = torch.as_tensor(sigma, dtype=dtype, device=x.device).reshape(-1)
     if s.numel() == 1:
         s = s.expand(x.shape[0])
     if s.numel() != x.shape[0]:
         raise GendiffError(f"sigma must be a scalar or have one entry per batch item ({x.shape[0]}), got {s.numel()}")
+    if not bool(torch.isfinite(s).all()):
+        raise GendiffError(f"sigma must be finite, got {s[~torch.isfinite(s)][0].item()}")
     if not bool((s > 0).all()):
         raise GendiffError(f"sigma must be > 0, got min {float(s.min())}")
+    if not bool(torch.isfinite(1.0 / s.to(x.dtype) ** 2).all()):
+        raise GendiffError(f"sigma = {float(s.min()):g} is too small for {x.dtype} (1/sigma^2 overflows); "
+                           "the study's grid stops at 0.002")
     return s
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_int
+from .._checks import GendiffError, check_int
 from .base import Denoiser, flat
+from .softmax import StreamingSoftmaxMean
 
 
 class EmpiricalDenoiser(Denoiser):
@@ -20,7 +21,10 @@ class EmpiricalDenoiser(Denoiser):
     def __init__(self, y: torch.Tensor, chunk_size: int = 2048):
         super().__init__()
         check_int("chunk_size", chunk_size, low=1)
-        y = flat(torch.as_tensor(y))
+        y = torch.as_tensor(y)
+        if y.ndim < 2 or y.shape[0] == 0:
+            raise GendiffError(f"the training set is empty (shape {tuple(y.shape)})")
+        y = flat(y)
         self.register_buffer("y", y)
         self.register_buffer("half_sq", 0.5 * (y.double() ** 2).sum(1))
         self.chunk_size = chunk_size
@@ -39,20 +43,12 @@ class EmpiricalDenoiser(Denoiser):
         self._check_dim(x, self.d)
         xf = flat(x)
         inv_s2 = (1.0 / sigma.to(x.dtype) ** 2)
-        B = xf.shape[0]
-        m = torch.full((B, 1), -torch.inf, dtype=x.dtype, device=x.device)
-        s = torch.zeros((B, 1), dtype=x.dtype, device=x.device)
-        acc = torch.zeros_like(xf)
+        mean = StreamingSoftmaxMean((xf.shape[0],), xf.shape[1], dtype=x.dtype, device=x.device)
         for lo in range(0, self.y.shape[0], self.chunk_size):
             hi = min(lo + self.chunk_size, self.y.shape[0])
-            p = self.logits_chunk(xf, inv_s2, lo, hi)
-            m_new = torch.maximum(m, p.amax(1, keepdim=True))
-            scale = torch.exp(m - m_new)
-            p = p.sub_(m_new).exp_()  # in place: the logits become the unnormalised weights
-            s = s.mul_(scale).add_(p.sum(1, keepdim=True))
-            acc = torch.addmm(acc.mul_(scale), p, self.y[lo:hi].to(x.dtype))
-            m = m_new
-        return (acc / s).reshape(x.shape)
+            yc = self.y[lo:hi].to(x.dtype)
+            mean.update(self.logits_chunk(xf, inv_s2, lo, hi), lambda w: w @ yc)  # (B, n) weights x (n, d) images
+        return mean.mean().reshape(x.shape)
 
     def weights(self, x: torch.Tensor, sigma) -> torch.Tensor:
         """The full softmax weights (B, N) -- for analysis on small sets (memory O(B N))."""

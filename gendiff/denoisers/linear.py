@@ -78,18 +78,13 @@ def fit_linear_dsm(mu, Sigma, sigmas, *, steps: int, lr: float, init: str = "ide
                    progress: bool = False, shape=None):
     """Gradient descent on the exact DSM objective of an affine denoiser, all levels at once (float64).
 
-    Model (Merger & Goldt 2025): noise prediction eps_hat(x) = A_k (x - mu) + a_k in coordinates centred at the training mean
-    mu, so D(x; s_k) = (I - s_k A_k) x + s_k (A_k mu - a_k): W = I - s A, b = s (A mu - a). The loss is the exact
-    expectation over the noise and the training data (mu, Sigma), i.e. full-batch gradient descent:
-        L = Tr(A (Sigma + s^2 I) A^T) + ||a||^2 - 2 s Tr A + d + ridge ||A||^2       (:func:`linear_dsm_loss_eps`)
-    grad_A = 2 A (Sigma + (s^2 + ridge) I) - 2 s I,  grad_a = 2 a. The blocks decouple; a takes step 1/2 (its exact
-    curvature) and reaches its optimum a = 0 in one step, giving b = (I - W) mu. The optimum is
-    W = (Sigma + ridge I)(Sigma + (ridge + s^2) I)^-1 (ridge = 0: Li et al. 2024, Theorem 1; a ridge gives N(mu, Sigma + ridge I)).
-    init: 'identity' (A = 0, a = 0: D = identity, a zero-initialised noise predictor) or 'zero' (W = 0, b = 0).
-    A's step at level k is min(lr, 0.5 / (l_max + s_k^2 + ridge)) (1/L, stable at every level). momentum: 0 for
-    plain GD, a number for Nesterov momentum, or 'auto' for Nesterov with the optimal (sqrt(k)-1)/(sqrt(k)+1) of
-    each level's condition number k = (l_max + s^2 + ridge) / (l_min + s^2 + ridge).
-    record_every > 0 records the loss (and ||W - W_ref|| / ||W_ref|| per level). Returns (LinearDenoiser, history)."""
+    Model (Merger & Goldt 2025): a noise predictor eps_hat(x) = A_k (x - mu) + a_k per level s_k, i.e.
+    D(x; s_k) = (I - s_k A_k) x + s_k (A_k mu - a_k); the loss is the exact expectation over noise and data (mu,
+    Sigma) (:func:`linear_dsm_loss_eps`), so this is full-batch gradient descent. Its optimum is
+    W = (Sigma + ridge I)(Sigma + (ridge + s^2) I)^-1 (ridge = 0: Li et al. 2024, Theorem 1). docs/formulas.md.
+    init: 'identity' (A = 0, a = 0: D = identity) or 'zero' (W = 0, b = 0). momentum: 0 (plain GD), a number
+    (Nesterov), or 'auto' (Nesterov with each level's optimal (sqrt(k) - 1)/(sqrt(k) + 1)). record_every > 0 records
+    the loss and ||W - W_ref|| / ||W_ref||. Returns (LinearDenoiser, history)."""
     check_int("steps", steps, low=0)
     check_positive("lr", lr)
     check_positive("ridge", ridge, allow_zero=True)
@@ -104,20 +99,23 @@ def fit_linear_dsm(mu, Sigma, sigmas, *, steps: int, lr: float, init: str = "ide
     if Sigma.shape != (d, d):
         raise GendiffError(f"Sigma must be {d} x {d} to match mu, got {tuple(Sigma.shape)}")
     I = torch.eye(d, dtype=torch.float64)
+    # Step sizes: the A-block's curvature is 2 (Sigma + (s^2 + ridge) I), so 1/L = 0.5 / (l_max + s^2 + ridge)
     ev = torch.linalg.eigvalsh(Sigma).clamp_min(0)
     lmax, lmin = float(ev.max()), float(ev.min())
     sk = s.reshape(K, 1, 1)
     eta = torch.clamp(0.5 / (lmax + s**2 + ridge), max=lr).reshape(K, 1, 1)
-    if momentum == "auto":
+    if momentum == "auto":  # Nesterov's optimal momentum for condition number kappa
         kappa = (lmax + s**2 + ridge) / (lmin + s**2 + ridge)
         beta = ((kappa.sqrt() - 1) / (kappa.sqrt() + 1)).reshape(K, 1, 1)
     else:
         beta = torch.full((K, 1, 1), float(momentum), dtype=torch.float64)
     use_momentum = bool((beta > 0).any())
+    # Initialise: A = 0, a = 0 is D = identity; 'zero' is W = 0, b = 0, i.e. A = I / s, a = mu / s
     if init == "identity":
         A, a = torch.zeros(K, d, d, dtype=torch.float64), torch.zeros(K, d, dtype=torch.float64)
     else:
         A, a = (I / sk).clone(), (mu / s.reshape(K, 1)).clone()
+    # grad_A L = 2 (A C - s I) with C = Sigma + (s^2 + ridge) I;  grad_a L = 2 a
     C = Sigma[None] + (sk**2 + ridge) * I
     target = sk * I
     V = torch.zeros_like(A)
@@ -134,16 +132,20 @@ def fit_linear_dsm(mu, Sigma, sigmas, *, steps: int, lr: float, init: str = "ide
         if record_every and t % record_every == 0:
             record(t)
         if t == 0:
-            a = a - 0.5 * (2 * a)  # the bias block's exact step: optimal (a = 0) after one step, fixed after
+            # Bias step: a's curvature is exactly 2, so step 1/2 reaches its optimum a = 0 at once
+            a = a - 0.5 * (2 * a)
         if use_momentum:
+            # Nesterov step: gradient at the look-ahead point A + beta V
             grad = 2 * ((A + beta * V) @ C - target)
             V = beta * V - eta * grad
             A = A + V
         else:
+            # Gradient step on A, all levels at once: (K, d, d)
             A = A - eta * 2 * (A @ C - target)
     if record_every:
         record(steps)
         hist = {k: (torch.stack(v) if v and torch.is_tensor(v[0]) else torch.tensor(v)) for k, v in hist.items()}
+    # Back to the denoiser: W = I - s A, b = s (A mu - a)
     W = I - sk * A
     b = s.reshape(K, 1) * ((A @ mu) - a)
     return LinearDenoiser(s, W, b, shape=shape), hist

@@ -8,6 +8,7 @@ from .._checks import GendiffError, check_int, check_positive
 from .base import Denoiser, flat
 from .empirical import EmpiricalDenoiser
 from .patch import Schedule
+from .softmax import StreamingSoftmaxMean
 
 
 def els_denoise(z: torch.Tensor, y: torch.Tensor, s: int, sigma: torch.Tensor, *, pad_value: float = 0.0,
@@ -21,25 +22,21 @@ def els_denoise(z: torch.Tensor, y: torch.Tensor, s: int, sigma: torch.Tensor, *
         raise GendiffError(f"ELS patch size must be odd (a centre pixel), got {s}")
     B, C, H, W = z.shape
     r = s // 2
+    # Queries: the s x s patch around every pixel of every input (padded borders)
     q = F.unfold(F.pad(z, (r, r, r, r), value=pad_value), s).transpose(1, 2).reshape(B * H * W, -1)  # (B HW, K)
     inv_s2 = (1.0 / sigma.to(z.dtype) ** 2).repeat_interleave(H * W)[:, None]
     centre = (s * s) // 2  # index of the centre within one channel's s*s block
-    n_img = max(1, budget // (q.shape[0] * H * W))
-    m = torch.full((q.shape[0],), -torch.inf, dtype=z.dtype, device=z.device)
-    tot = torch.zeros_like(m)
-    acc = torch.zeros((q.shape[0], C), dtype=z.dtype, device=z.device)
+    n_img = max(1, budget // (q.shape[0] * H * W))  # training images per chunk: bounds the logits held at once
+    mean = StreamingSoftmaxMean((q.shape[0],), C, dtype=z.dtype, device=z.device)  # one row per (input, pixel)
     for lo in range(0, y.shape[0], n_img):
+        # Keys: every s x s patch of the chunk's training images, at every position (translation equivariance)
         yc = y[lo:lo + n_img].to(z.dtype)
         pool = F.unfold(F.pad(yc, (r, r, r, r), value=pad_value), s).transpose(1, 2).reshape(-1, q.shape[1])
         vals = pool.reshape(pool.shape[0], C, s * s)[:, :, centre]  # (n HW, C): the patches' centre pixels
+        # logits -||q - y_patch||^2 / (2 t^2) up to the query's own norm (it cancels in the softmax)
         logits = torch.addmm((-0.5 * (pool**2).sum(1))[None], q, pool.T).mul_(inv_s2)
-        m_new = torch.maximum(m, logits.amax(1))
-        scale = torch.exp(m - m_new)
-        w = logits.sub_(m_new[:, None]).exp_()
-        tot = tot * scale + w.sum(1)
-        acc = acc * scale[:, None] + w @ vals
-        m = m_new
-    return (acc / tot[:, None]).reshape(B, H, W, C).permute(0, 3, 1, 2).contiguous()
+        mean.update(logits, lambda w: w @ vals)  # posterior mean of the centre pixel
+    return mean.mean().reshape(B, H, W, C).permute(0, 3, 1, 2).contiguous()
 
 
 class ELSDenoiser(Denoiser):

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from .._checks import GendiffError, check_int, check_positive
 from .base import Denoiser, flat
+from .softmax import StreamingSoftmaxMean
 
 
 class Schedule:
@@ -67,17 +68,6 @@ def cifar_flex_schedule() -> Schedule:
     return Schedule(_edm18(), CIFAR_FLEX_LAMBDAS)
 
 
-def _online_update(state, logits, values_fn):
-    """One step of a streaming softmax-weighted mean over the last axis of ``logits``: state = (m, s, acc)."""
-    m, s, acc = state
-    m_new = torch.maximum(m, logits.amax(-1))
-    scale = torch.exp(m - m_new)
-    w = logits.sub_(m_new[..., None]).exp_()
-    s = s * scale + w.sum(-1)
-    acc = acc * scale[..., None] + values_fn(w)
-    return m_new, s, acc
-
-
 def square_patches(y: torch.Tensor, s: int, dtype=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Every s x s patch of training images y (N, C, H, W): (P, N, C s^2), contiguous, and half its squared norm
     (P, N), the data-only terms of the PSPC-Square logits. Positions are row-major by top-left corner, as F.unfold."""
@@ -97,6 +87,7 @@ def square_patch_composite(z: torch.Tensor, y: torch.Tensor, s: int, sigma: torc
     ``square_patches(y, s)`` computed once and reused across calls (otherwise made chunk by chunk)."""
     B, C, H, W = z.shape
     s = min(int(s), H, W)
+    # Query patches: every s x s crop of every input, position-major for batched GEMMs
     zu = F.unfold(z, s)  # (B, K, P): every s x s patch of every input
     K, P = zu.shape[1], zu.shape[2]
     zp = zu.permute(2, 0, 1).contiguous()  # (P, B, K)
@@ -105,11 +96,10 @@ def square_patch_composite(z: torch.Tensor, y: torch.Tensor, s: int, sigma: torc
     if patches is not None and tuple(patches[0].shape) != (P, y.shape[0], K):
         raise GendiffError(f"patches of shape {tuple(patches[0].shape)} are not square_patches(y, {s}) for y of shape "
                            f"{tuple(y.shape)} (want {(P, y.shape[0], K)})")
-    chunk = max(1, budget // (P * B))
-    state = (torch.full((P, B), -torch.inf, dtype=z.dtype, device=z.device),
-             torch.zeros((P, B), dtype=z.dtype, device=z.device),
-             torch.zeros((P, B, K), dtype=z.dtype, device=z.device))
+    chunk = max(1, budget // (P * B))  # training images per chunk: bounds the (P, B, n) logits
+    mean = StreamingSoftmaxMean((P, B), K, dtype=z.dtype, device=z.device)  # one row per (crop position, input)
     for lo in range(0, y.shape[0], chunk):
+        # Training patches at the same positions (made here, or cut from the ones made once)
         if patches is None:
             yp, half_sq = square_patches(y[lo:lo + chunk], s, z.dtype)  # (P, n, K), (P, n)
         else:
@@ -117,8 +107,9 @@ def square_patch_composite(z: torch.Tensor, y: torch.Tensor, s: int, sigma: torc
         # logits: -||z_C - y_C||^2 / (2 t^2), expanded; keeping the ||z_C||^2 term (which cancels in the softmax)
         # keeps the largest logits near 0, where float32 is most accurate
         logits = torch.baddbmm(-half_sq[:, None, :], zp, yp.transpose(1, 2)).sub_(zz).mul_(inv_s2)
-        state = _online_update(state, logits, lambda w: torch.bmm(w, yp))
-    means = state[2] / state[1][..., None]  # (P, B, K): every patch posterior mean
+        mean.update(logits, lambda w: torch.bmm(w, yp))  # (P, B, n) weights x (P, n, K) patches
+    means = mean.mean()  # (P, B, K): every patch posterior mean
+    # Composite: each pixel averages the posterior means of the crops that cover it (eq. 11)
     comp = F.fold(means.permute(1, 2, 0), (H, W), s)
     count = F.fold(torch.ones((1, K, P), dtype=z.dtype, device=z.device), (H, W), s)
     return comp / count
@@ -145,15 +136,13 @@ def masked_patch_composite(z: torch.Tensor, y: torch.Tensor, masks: torch.Tensor
         zb = zf[b0:b0 + bb]
         zm = (zb[:, None, :] * Md[None]).reshape(-1, d)  # (b P, d): each input seen through each crop
         n_chunk = max(1, budget // (zm.shape[0]))
-        state = (torch.full((zb.shape[0], P), -torch.inf, dtype=z.dtype, device=z.device),
-                 torch.zeros((zb.shape[0], P), dtype=z.dtype, device=z.device),
-                 torch.zeros((zb.shape[0], P, d), dtype=z.dtype, device=z.device))
+        post = StreamingSoftmaxMean((zb.shape[0], P), d, dtype=z.dtype, device=z.device)
         for lo in range(0, y.shape[0], n_chunk):
             yc = flat(y[lo:lo + n_chunk]).to(z.dtype)
             half_sq = 0.5 * (yc**2) @ Md.T  # (n, P)
             logits = (zm @ yc.T).reshape(zb.shape[0], P, -1).sub_(half_sq.T[None]).mul_(inv_s2[b0:b0 + bb])
-            state = _online_update(state, logits, lambda w: w @ yc)
-        means = state[2] / state[1][..., None]  # (b, P, d); only the crop's own entries are used
+            post.update(logits, lambda w: w @ yc)
+        means = post.mean()  # (b, P, d); only the crop's own entries are used
         out[b0:b0 + bb] = (means * (wts[:, None] * Md)[None]).sum(1) / count.repeat(C)[None]
     return out.reshape(z.shape)
 
@@ -231,8 +220,8 @@ class _PatchBase(Denoiser):
     def __init__(self, y: torch.Tensor, budget: int = 1 << 24):
         super().__init__()
         y = torch.as_tensor(y)
-        if y.ndim != 4:
-            raise GendiffError(f"patch denoisers need images (N, C, H, W), got shape {tuple(y.shape)}")
+        if y.ndim != 4 or y.shape[0] == 0:
+            raise GendiffError(f"patch denoisers need a non-empty set of images (N, C, H, W), got shape {tuple(y.shape)}")
         check_int("budget", budget, low=1)
         self.register_buffer("y", y)
         self.budget = budget
@@ -283,7 +272,7 @@ class PSPCSquare(_PatchBase):
 
     def __init__(self, y, schedule, budget: int = 1 << 22, patch_cache: int = 1 << 27):
         super().__init__(y, budget)
-        self.schedule = schedule if isinstance(schedule, Schedule) else Schedule.constant(int(schedule))
+        self.schedule = schedule if isinstance(schedule, Schedule) else Schedule.constant(schedule)
         for s in self.schedule.values:
             check_int("patch size", s, low=1)
         check_int("patch_cache", patch_cache, low=0)

@@ -1,4 +1,4 @@
-"""Command line: python -m gendiff {run, sweep, list, params, ledger}."""
+"""Command line: python -m gendiff {run, sweep, list, params, ledger, site}."""
 from __future__ import annotations
 
 import argparse
@@ -29,6 +29,25 @@ def _grid(s: str):
     return k, [_yaml(k, x) for x in str(s.split("=", 1)[1]).split(",")]
 
 
+def _positive_int(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expects an integer >= 1, got {s!r}")
+    return v
+
+
+def _cluster_args(p, what: str) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help=f"run the {what} on a local Dask cluster of N worker processes (default: one after another)")
+    g.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help=f"run the {what} on an existing Dask cluster: tcp://host:8786 or a scheduler JSON file "
+                        "(dask-jobqueue on SLURM, dask-kubernetes, ...); workers share this checkout and its cache")
+
+
 def main(argv=None) -> int:
     from . import ledger, params, runner
 
@@ -45,6 +64,7 @@ def main(argv=None) -> int:
     r.add_argument("--no-progress", action="store_true")
     r.add_argument("--prepare-only", action="store_true",
                    help="write the parameterised notebooks without executing them (for pytest --nbval-lax)")
+    _cluster_args(r, "notebooks")
     sw = sub.add_parser("sweep", help="run one notebook over a parameter grid into runs/<profile>/<notebook>/<point>/")
     sw.add_argument("notebook")
     sw.add_argument("--grid", action="append", type=_grid, default=[], metavar="KEY=V1,V2,...",
@@ -52,6 +72,7 @@ def main(argv=None) -> int:
     sw.add_argument("-p", "--profile", default="default", choices=runner.PROFILES)
     sw.add_argument("--set", dest="overrides", action="append", type=_kv, default=[], metavar="KEY=VALUE")
     sw.add_argument("--no-progress", action="store_true")
+    _cluster_args(sw, "points")
     sub.add_parser("list", help="list the notebooks")
     p = sub.add_parser("params", help="show a notebook's declared parameters, defaults and a profile's values")
     p.add_argument("notebook")
@@ -60,6 +81,9 @@ def main(argv=None) -> int:
     lg.add_argument("--results", default=None, help="a results folder, e.g. runs/smoke/results")
     lg.add_argument("--markdown", action="store_true", help="as the README's Markdown table")
     lg.add_argument("--update-readme", action="store_true", help="rewrite the README's generated claims table")
+    st = sub.add_parser("site", help="build the static HTML study (Sphinx + MyST-NB) from the executed notebooks")
+    st.add_argument("--out", default=None, help="output folder (default runs/site; the pages are in <out>/html)")
+    st.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
     a = ap.parse_args(argv)
     try:
         if a.cmd == "list":
@@ -91,12 +115,17 @@ def main(argv=None) -> int:
                 with pd.option_context("display.max_colwidth", 100, "display.width", 160):
                     print(ledger.ledger_table(a.results and Path(a.results))[["id", "verdict", "statistics"]]
                           .to_string(index=False))
+        elif a.cmd == "site":
+            from .site import build_site
+
+            print(build_site(a.out, strict=not a.no_strict))
         elif a.cmd == "sweep":
             print(runner.sweep(a.notebook, dict(a.grid), a.profile, overrides=dict(a.overrides),
-                               progress=not a.no_progress))
+                               progress=not a.no_progress, workers=a.workers, scheduler=a.scheduler))
         else:
             out = runner.run(a.notebooks or None, a.profile, overrides=dict(a.overrides), out_dir=a.out,
-                             results_dir=a.results, refresh=a.refresh, progress=not a.no_progress, prepare_only=a.prepare_only)
+                             results_dir=a.results, refresh=a.refresh, progress=not a.no_progress,
+                             prepare_only=a.prepare_only, workers=a.workers, scheduler=a.scheduler)
             print("\n".join(str(p) for p in out))
     except GendiffError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -45,6 +45,13 @@ def atomic_write(path, write) -> Path:
         write(tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as e:  # a full disk shows as OSError, or as torch's RuntimeError from its writer
+        Path(tmp).unlink(missing_ok=True)
+        from .._checks import GendiffError
+
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise GendiffError(f"could not write {path} ({type(e).__name__}: {first[:200]}); is the disk full or "
+                           "the folder read-only? The previous file, if any, is unchanged") from e
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

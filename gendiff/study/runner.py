@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -91,6 +92,32 @@ def prepare(names: list[str], profile: str, overrides: dict | None = None) -> li
 
 
 # ----------------------------------------------------------------------------------------------- execution
+_PROGRESS = re.compile(r"^\s*[^\n]*?\d+%\|[^\n]*\|[^\n]*$|^\s*[^\n]*:\s*\d+it \[[^\n]*\]$")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def strip_progress(nb):
+    """Drop progress-bar text (tqdm's "desc: 40%|####  | 4/10 [...]" lines) from the stderr of executed cells, so
+    committed notebooks keep figures, prints and warnings, not bars. Returns nb."""
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                text = _ANSI.sub("", out.get("text", ""))  # nested bars move the cursor with escape codes
+                lines = [ln for ln in re.split(r"[\r\n]+", text) if ln.strip()]
+                rest = [ln for ln in lines if not _PROGRESS.match(ln)]
+                if not rest:
+                    continue
+                out["text"] = "\n".join(rest) + "\n"
+            kept.append(out)
+        cell["outputs"] = kept
+    return nb
+
+
 def execute(name: str, params: dict, defaults: dict, out_path: Path, *, progress: bool = True,
             inject: bool = True, prepare_only: bool = False, results_dir: Path | None = None) -> Path:
     """Run one notebook with papermill into out_path (write-then-rename). ``results_dir`` is passed to the notebook
@@ -120,6 +147,9 @@ def execute(name: str, params: dict, defaults: dict, out_path: Path, *, progress
         pm.execute_notebook(src, tmp, parameters=params if inject else None, kernel_name="python3",
                             cwd=str(notebooks_dir()), progress_bar=progress, log_output=False,
                             prepare_only=prepare_only)
+        if not prepare_only:
+            executed = nbformat.read(tmp, as_version=4)
+            nbformat.write(strip_progress(executed), tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out_path)
     finally:
@@ -132,39 +162,57 @@ def execute(name: str, params: dict, defaults: dict, out_path: Path, *, progress
     return out_path
 
 
+def _run_notebook(name: str, params: dict, defaults: dict, out: Path, progress: bool, inject: bool,
+                  prepare_only: bool, results_dir: Path) -> str | None:
+    """Execute one notebook; None, or the error message (a top-level function, so a Dask worker can run it)."""
+    try:
+        execute(name, params, defaults, out, progress=progress, inject=inject, prepare_only=prepare_only,
+                results_dir=results_dir)
+        return None
+    except Exception as e:  # report and go on with the others
+        return f"{type(e).__name__}: {str(e)[-2000:]}"
+
+
 def run(names: list[str] | None = None, profile: str = "default", *, overrides: dict | None = None,
         out_dir: Path | None = None, results_dir: Path | None = None, refresh: bool = False,
-        progress: bool = True, prepare_only: bool = False) -> list[Path]:
-    """Validate all, then execute each notebook (00_index last) into runs/<profile>/<nb>.ipynb, its results into
-    ``results_dir`` (default runs/<profile>/results). With refresh (default profile only) also replace the
-    committed notebooks/<nb>.ipynb and results/<nb>.json. Returns the written paths; raises GendiffError listing
-    the notebooks that failed after running the rest. prepare_only writes the parameterised notebooks without
-    executing them (for nbval to execute)."""
+        progress: bool = True, prepare_only: bool = False, workers: int | None = None,
+        scheduler: str | None = None) -> list[Path]:
+    """Validate all, then execute each notebook into runs/<profile>/<nb>.ipynb, its results into ``results_dir``
+    (default runs/<profile>/results); 00_index runs last, after the others. Notebooks run one after the other, or
+    on a Dask cluster (``workers`` / ``scheduler``, see ``dask_client``). With refresh (default profile only) also
+    replace the committed notebooks/<nb>.ipynb and results/<nb>.json. Returns the written paths; raises
+    GendiffError listing the notebooks that failed after running the rest. prepare_only writes the parameterised
+    notebooks without executing them (for nbval to execute)."""
     names = [resolve(n) for n in (names or all_notebooks())]
     names = sorted(names, key=lambda n: (n == INDEX, n))
     if refresh and profile != "default":
         raise GendiffError("--refresh rewrites the committed notebooks and is only for the default profile")
+    if workers is not None:
+        check_workers(workers)
     jobs = prepare(names, profile, overrides)
     out_dir = Path(out_dir) if out_dir else runs_dir() / profile
     results_dir = Path(results_dir).resolve() if results_dir else runs_dir() / profile / "results"
+    verb = "preparing" if prepare_only else "running"
+    tasks = [(name, params, defaults, out_dir / f"{name}.ipynb", progress, not refresh, prepare_only, results_dir)
+             for name, params, defaults in jobs]
     written, failed = [], []
-    for i, (name, params, defaults) in enumerate(jobs, 1):
-        verb = "preparing" if prepare_only else "running"
-        print(f"[{i}/{len(jobs)}] {verb} {name} ({profile})", file=sys.stderr, flush=True)
-        try:
-            out = execute(name, params, defaults, out_dir / f"{name}.ipynb", progress=progress, inject=not refresh,
-                          prepare_only=prepare_only, results_dir=results_dir)
-        except Exception as e:  # report and go on with the others
-            failed.append(name)
-            print(f"FAILED {name}: {type(e).__name__}: {str(e)[-2000:]}", file=sys.stderr, flush=True)
-            continue
-        written.append(out)
-        if refresh and not prepare_only:
-            atomic_write_text(notebooks_dir() / f"{name}.ipynb", out.read_text())
-            res = results_dir / f"{name}.json"
-            if res.exists():
-                committed_results_dir().mkdir(exist_ok=True)
-                shutil.copyfile(res, committed_results_dir() / res.name)
+    # the ledger notebook reads every other notebook's results: it runs after them, in this process
+    stages = [[t for t in tasks if t[0] != INDEX], [t for t in tasks if t[0] == INDEX]]
+    for k, stage in enumerate(stages):
+        par = dict(workers=workers, scheduler=scheduler) if k == 0 else dict(workers=None, scheduler=None)
+        for i, err, _ in _map(_run_notebook, stage, [f"{verb} {t[0]} ({profile})" for t in stage], **par):
+            name, out = stage[i][0], stage[i][3]
+            if err is not None:
+                failed.append(name)
+                print(f"FAILED {name}: {err}", file=sys.stderr, flush=True)
+                continue
+            written.append(out)
+            if refresh and not prepare_only:
+                atomic_write_text(notebooks_dir() / f"{name}.ipynb", out.read_text())
+                res = results_dir / f"{name}.json"
+                if res.exists():
+                    committed_results_dir().mkdir(exist_ok=True)
+                    shutil.copyfile(res, committed_results_dir() / res.name)
     if failed:
         raise GendiffError(f"notebooks failed: {', '.join(failed)}")
     return written
@@ -178,39 +226,100 @@ def point_id(point: dict) -> str:
     return re.sub(r"[^A-Za-z0-9._=,-]", "_", ",".join(f"{k}={v}" for k, v in point.items()))
 
 
+def _run_point(name: str, pt: dict, params: dict, defaults: dict, pdir: Path, progress: bool) -> str | None:
+    """Execute one sweep point into ``pdir`` (done.json on success, failed.json with the error otherwise). Returns
+    None or the error message. A top-level function, so a Dask worker can run it."""
+    import json
+
+    try:
+        execute(name, params, defaults, pdir / f"{name}.ipynb", progress=progress, results_dir=pdir / "results")
+        atomic_write_text(pdir / "done.json", json.dumps({"point": pt, "params": params}, default=str))
+        (pdir / "failed.json").unlink(missing_ok=True)
+        return None
+    except Exception as e:  # report with its parameters, keep going
+        msg = f"{type(e).__name__}: {str(e)[-1500:]}"
+        atomic_write_text(pdir / "failed.json", json.dumps({"point": pt, "error": msg}, default=str))
+        return msg
+
+
+def dask_client(workers: int | None = None, scheduler: str | None = None):
+    """A dask.distributed Client: on the cluster at ``scheduler`` (an address such as tcp://host:8786, or a
+    scheduler file path ending in .json), or on an in-process LocalCluster of ``workers`` single-threaded worker
+    processes. Every worker must see this project and its model cache on a shared filesystem."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover
+        raise GendiffError("--workers/--scheduler need dask.distributed: pip install 'dask[distributed]'") from None
+    if scheduler:
+        if str(scheduler).endswith(".json"):
+            return Client(scheduler_file=str(scheduler))
+        return Client(str(scheduler))
+    check_workers(workers)
+    return Client(LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+                               dashboard_address=":0"))
+
+
+def check_workers(workers) -> None:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise GendiffError(f"workers must be an integer >= 1, got {workers!r}")
+
+
+def _map(fn, tasks: list[tuple], labels: list[str], *, workers: int | None, scheduler: str | None):
+    """Run fn(*task) for every task, sequentially or on Dask; yields (index, result or error message, ok) as each
+    finishes, printing one line per task."""
+    if workers is None and scheduler is None:
+        for i, (t, label) in enumerate(zip(tasks, labels)):
+            print(f"[{i + 1}/{len(tasks)}] {label}", file=sys.stderr, flush=True)
+            yield i, fn(*t), True
+        return
+    from dask.distributed import as_completed
+
+    with dask_client(workers, scheduler) as client:
+        print(f"dask: {len(tasks)} tasks on {len(client.scheduler_info()['workers'])} workers "
+              f"({client.scheduler.address})", file=sys.stderr, flush=True)
+        futures = {client.submit(fn, *t, pure=False, key=f"gendiff-{label}-{i}"): i
+                   for i, (t, label) in enumerate(zip(tasks, labels))}
+        done = 0
+        for fut in as_completed(futures):
+            i, done = futures[fut], done + 1
+            print(f"[{done}/{len(tasks)}] finished {labels[i]}", file=sys.stderr, flush=True)
+            if fut.status == "error":  # the worker itself failed (killed, lost), not the notebook
+                yield i, f"{type(fut.exception()).__name__}: {fut.exception()}", False
+            else:
+                yield i, fut.result(), True
+
+
 def sweep(name: str, grid: dict[str, list], profile: str = "default", *, overrides: dict | None = None,
-          progress: bool = True) -> Path:
+          progress: bool = True, workers: int | None = None, scheduler: str | None = None) -> Path:
     """Run one notebook over the product of ``grid`` (parameter -> values), one executed notebook per point in
     runs/<profile>/<notebook>/<point>/, skipping points already done. Every point is validated before any runs; a
-    failing point is reported with its parameters and the others go on. Collects each point's results JSON into
-    runs/<profile>/<notebook>/sweep.csv (one row per point: parameters, status, recorded numbers and verdicts)
-    and a summary plot sweep.png. Returns the CSV path."""
+    failing point is reported with its parameters and the others go on. Points run one after the other, or on a
+    Dask cluster (``workers``: a LocalCluster of that many processes; ``scheduler``: an existing cluster). Collects
+    each point's results JSON into runs/<profile>/<notebook>/sweep.csv (one row per point, in grid order:
+    parameters, status, recorded numbers and verdicts) and a summary plot sweep.png. Returns the CSV path."""
     import itertools
-    import json
 
     name = resolve(name)
     if not grid:
         raise GendiffError("sweep needs at least one --grid parameter")
+    if workers is not None:
+        check_workers(workers)
     keys = list(grid)
     points = [dict(zip(keys, vals)) for vals in itertools.product(*(grid[k] for k in keys))]
     jobs = [(pt, prepare([name], profile, {**(overrides or {}), **pt})[0]) for pt in points]
     root = runs_dir() / profile / name
-    failed = []
+    todo = []
     for i, (pt, (_, params, defaults)) in enumerate(jobs, 1):
         pdir = root / point_id(pt)
         if (pdir / "done.json").exists():
             print(f"[{i}/{len(jobs)}] {point_id(pt)}: done, skipped", file=sys.stderr, flush=True)
             continue
-        print(f"[{i}/{len(jobs)}] {point_id(pt)}", file=sys.stderr, flush=True)
-        try:
-            execute(name, params, defaults, pdir / f"{name}.ipynb", progress=progress, results_dir=pdir / "results")
-            atomic_write_text(pdir / "done.json", json.dumps({"point": pt, "params": params}, default=str))
-            (pdir / "failed.json").unlink(missing_ok=True)
-        except Exception as e:  # report with its parameters, keep going
-            failed.append(pt)
-            msg = f"{type(e).__name__}: {str(e)[-1500:]}"
-            atomic_write_text(pdir / "failed.json", json.dumps({"point": pt, "error": msg}, default=str))
-            print(f"FAILED point {pt}: {msg}", file=sys.stderr, flush=True)
+        todo.append((name, pt, params, defaults, pdir, progress))
+    failed = []
+    for i, err, _ in _map(_run_point, todo, [point_id(t[1]) for t in todo], workers=workers, scheduler=scheduler):
+        if err is not None:
+            failed.append(todo[i][1])
+            print(f"FAILED point {todo[i][1]}: {err}", file=sys.stderr, flush=True)
     csv = collect_sweep(name, profile, points)
     if failed:
         print(f"{len(failed)} of {len(points)} points failed: {failed}", file=sys.stderr)

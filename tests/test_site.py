@@ -1,0 +1,103 @@
+"""The rendered study (`make site`) in a real browser, and `make lab` serving the paired .py notebooks."""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from gendiff.study.site import build_site
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "runs" / "ci" / "site-screenshots"  # kept as CI artifacts
+
+
+def chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if exe is None:
+        pytest.fail("headless Chromium is needed for the site test: apt-get install chromium (.ci/run does)")
+    return exe
+
+
+def browse(page: Path, screenshot: Path) -> str:
+    """Render ``page`` in headless Chromium: save a screenshot and return the DOM after scripts ran."""
+    base = [chromium(), "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+            "--window-size=1280,2400", f"--user-data-dir={screenshot.parent / '.chromium'}"]
+    url = page.resolve().as_uri()
+    subprocess.run(base + [f"--screenshot={screenshot}", url], check=True, capture_output=True, timeout=120)
+    assert screenshot.stat().st_size > 20_000, f"{screenshot} looks blank"
+    return subprocess.run(base + ["--dump-dom", url], check=True, capture_output=True, text=True, timeout=120).stdout
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    return build_site(tmp_path_factory.mktemp("site"))  # strict: a Sphinx warning fails the build
+
+
+def test_site_landing_page_is_the_claims_ledger(site):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    dom = browse(site, SHOTS / "index.png")
+    ledger = json.loads((ROOT / "results" / "01_linear_theory.json").read_text())
+    ids = list(ledger["recorded"])
+    table = re.search(r"<table.*?</table>", dom, re.S)
+    assert table, "no ledger table on the landing page"
+    for i in ids:
+        assert i in table.group(0), f"claim {i} missing from the rendered ledger"
+    assert table.group(0).count("<tr") >= 40  # every claim of every notebook has a row
+    for nb in ("01_linear_theory", "10_pspc", "11_leaderboard"):
+        assert f'href="notebooks/{nb}.html"' in dom, f"no link to {nb} in the navigation"
+
+
+def test_notebook_page_shows_its_figures_and_math(site):
+    page = site.parent / "notebooks" / "04_gaussian_structure.html"
+    dom = browse(page, SHOTS / "04_gaussian_structure.png")
+    imgs = re.findall(r'<img[^>]*src="([^"]+)"', dom)
+    figures = [s for s in imgs if "_images/" in s]
+    assert len(figures) >= 3, f"only {len(figures)} figures rendered"
+    for src in figures:
+        assert (page.parent / src).resolve().is_file(), f"figure {src} is missing from the build"
+    assert "Claims, declared before anything is computed" in dom
+    assert re.search(r"D_L|\\\(D_L", dom), "the notebook's math is missing"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_lab_serves_the_py_notebooks_as_notebooks(tmp_path):
+    """`make lab` runs `jupyter lab notebooks/`: its contents API must open a jupytext .py as a notebook."""
+    port, token = _free_port(), "gendiff-test"
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "IPYTHONDIR": str(tmp_path / "ipython")}
+    proc = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "notebooks/", "--no-browser",
+                             f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
+                             f"--IdentityProvider.token={token}", "--ServerApp.port_retries=0"]
+                            + (["--allow-root"] if os.geteuid() == 0 else []),
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}/api/contents/04_gaussian_structure.py?type=notebook&content=1"
+        req = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
+        deadline, model = time.time() + 90, None
+        while time.time() < deadline and model is None:
+            try:
+                model = json.loads(urllib.request.urlopen(req, timeout=5).read())
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"jupyter lab exited: {proc.stderr.read().decode()[-2000:]}")
+                time.sleep(1)
+        assert model is not None, "jupyter lab did not answer on the loopback port"
+        assert model["type"] == "notebook" and model["format"] == "json"
+        cells = model["content"]["cells"]
+        assert any("parameters" in c["metadata"].get("tags", []) for c in cells)
+        assert any(c["cell_type"] == "markdown" for c in cells) and len(cells) > 10
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
