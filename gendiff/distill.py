@@ -54,14 +54,19 @@ def distill_lstsq(Z: torch.Tensor, Y: torch.Tensor, ridge: float = 0.0):
 def distill_adam(Z: torch.Tensor, Y: torch.Tensor, *, lr: float, epochs: int = 100, batch_size: int = 256,
                  seed: int = 0, W_ref: torch.Tensor | None = None, record_every: int = 1, progress: bool = False):
     """Algorithm 1 on a fixed pool of pairs: W = 0, b = 0, Adam, minibatches of 256, ``epochs`` passes.
-    Returns (W, b, history) with the per-epoch loss and, given W_ref, ||W - W_ref||_F^2 / ||W_ref||_F^2."""
+
+    As in the authors' model, the queries are scaled by 1/sqrt(d) before the weights: W = V / sqrt(d) and Adam
+    steps V, so the paper's per-sigma learning rates act on sqrt(d) W (at d = 256 a step on W is lr / 16).
+    Returns (W, b, history) with the per-epoch loss and, given W_ref, ``weight_nmse(W, W_ref)``."""
+    from .metrics import weight_nmse
+
     check_int("epochs", epochs, low=1)
     check_positive("lr", lr)
     n, d = Z.shape
-    Zf, Yf = Z.float(), Y.float()
-    W = torch.zeros(d, d, requires_grad=True)
+    Zf, Yf = Z.float() / d**0.5, Y.float()  # scaled queries: Zf V^T = Z W^T
+    V = torch.zeros(d, d, requires_grad=True)
     b = torch.zeros(d, requires_grad=True)
-    opt = torch.optim.Adam([W, b], lr=lr)
+    opt = torch.optim.Adam([V, b], lr=lr)
     g = torch.Generator().manual_seed(seed)
     hist = {"epoch": [], "loss": [], "nmse": []}
     for ep in tqdm(range(epochs), disable=not progress, desc="distill (Adam)", leave=False):
@@ -69,7 +74,7 @@ def distill_adam(Z: torch.Tensor, Y: torch.Tensor, *, lr: float, epochs: int = 1
         tot = 0.0
         for lo in range(0, n, batch_size):
             i = perm[lo:lo + batch_size]
-            loss = ((Zf[i] @ W.T + b - Yf[i]) ** 2).sum(1).mean()
+            loss = ((Zf[i] @ V.T + b - Yf[i]) ** 2).sum(1).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -78,9 +83,8 @@ def distill_adam(Z: torch.Tensor, Y: torch.Tensor, *, lr: float, epochs: int = 1
             hist["epoch"].append(ep + 1)
             hist["loss"].append(tot / n)
             if W_ref is not None:
-                Wd = W.detach().double()
-                hist["nmse"].append(float(((Wd - W_ref) ** 2).sum() / (W_ref**2).sum()))
-    return W.detach().double(), b.detach().double(), hist
+                hist["nmse"].append(weight_nmse(V.detach().double() / d**0.5, W_ref))
+    return V.detach().double() / d**0.5, b.detach().double(), hist
 
 
 def distill(D, x: torch.Tensor, sigmas, *, n_pairs: int = 8192, method: str = "lstsq", seed: int = 0,

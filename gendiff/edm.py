@@ -108,4 +108,24 @@ class EDMPrecond(Denoiser):
         F_x = self.model(b(c_in) * x, c_noise)
         return b(c_skip) * x + b(c_out) * F_x.to(x.dtype)
 
+    def learned_part(self) -> "LearnedPart":
+        """The network's own term c_out F(c_in x, c_noise) = D(x; sigma) - c_skip x, as a Denoiser."""
+        return LearnedPart(self)
+
+
+class LearnedPart(Denoiser):
+    """D(x; sigma) - c_skip(sigma) x for an EDMPrecond D: the learned network without the skip path. Its Jacobian is
+    D's minus c_skip I; at small sigma c_skip -> 1 and that identity alone makes D's sensitivity map one pixel wide
+    (Niedoba et al. 2025's eq. 8 is the full D's; notebook 09 shows both)."""
+
+    name = "network without skip"
+
+    def __init__(self, net: EDMPrecond):
+        super().__init__()
+        self.net = net
+
+    def denoise(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        c_skip = preconditioning(sigma.to(torch.float32), self.net.sigma_data)[0]
+        return self.net(x, sigma) - _bcast(c_skip, x).to(x.dtype) * x
+
 

@@ -124,7 +124,9 @@ def linearity_score(D, x1: torch.Tensor, x2: torch.Tensor, sigma: float, a: floa
     """Linearity score (Li et al. 2024, eq. 11; kind='nmse': eq 12) of D at noise sigma over pairs of clean images x1, x2.
 
     z_j = x_j + sigma eps_j; with a^2 + b^2 = 1 the combination a z1 + b z2 keeps noise variance sigma^2.
-    cos:  E cos(D(a z1 + b z2), a D(z1) + b D(z2));   nmse: E ||D(a z1 + b z2) - (a D(z1) + b D(z2))|| / ||D(.)||.
+    cos:  E cos(D(a z1 + b z2), a D(z1) + b D(z2));
+    nmse: E ||D(a z1 + b z2) - (a D(z1) + b D(z2))|| / ||a D(z1) + b D(z2)|| (normalised by the linear prediction, as
+    the authors' code does; eq 12 as printed divides by ||D(a z1 + b z2)||, which differs at second order).
     center=mu scores the centred form: D(mu + a(z1 - mu) + b(z2 - mu)) - mu against a(D(z1) - mu) + b(D(z2) - mu),
     which is exactly 1 for any affine map that fixes mu (D_G), while the paper's raw form is not (a + b != 1)."""
     b = (1 - a * a) ** 0.5 if b is None else b
@@ -140,20 +142,34 @@ def linearity_score(D, x1: torch.Tensor, x2: torch.Tensor, sigma: float, a: floa
     rhs = flat(a * (D(z1, sigma) - mu) + b * (D(z2, sigma) - mu))
     if kind == "cos":
         return float(torch.nn.functional.cosine_similarity(lhs.double(), rhs.double(), dim=1).mean())
-    return float(((lhs - rhs).norm(dim=1) / lhs.norm(dim=1).clamp_min(1e-12)).mean())
+    return float(((lhs - rhs).norm(dim=1) / rhs.norm(dim=1).clamp_min(1e-12)).mean())
 
 
 def weight_nmse(W, W_ref) -> float:
-    """||W - W_ref||_F^2 / ||W_ref||_F^2 (Li et al. 2024: NMSE between W_L and W_G)."""
+    """||W - W_ref||_F / ||W_ref||_F: the NMSE between W_L and W_G of Li et al. 2024 (Figs. 3-4), unsquared, as the
+    authors compute it (the norm of the difference over the norm of the target)."""
     W, W_ref = (torch.as_tensor(t, dtype=torch.float64).detach() for t in (W, W_ref))
-    return float(((W - W_ref) ** 2).sum() / (W_ref**2).sum())
+    return float(torch.linalg.matrix_norm(W - W_ref) / torch.linalg.matrix_norm(W_ref))
 
 
-def singular_vector_alignment(W, U_ref, k: int = 100) -> torch.Tensor:
+def nmse_noise_floor(W_a, W_b, W_ref) -> float:
+    """The estimation noise of a distilled W, on the scale of ``weight_nmse``: two fits W_a, W_b of the same
+    denoiser from independent pools of pairs differ by sqrt(2) times the error of one fit, so
+    ||W_a - W_b||_F / (sqrt(2) ||W_ref||_F) is the NMSE that noise alone gives. An NMSE to W_G near this floor says
+    nothing about the net; one well above it does."""
+    W_a, W_b, W_ref = (torch.as_tensor(t, dtype=torch.float64).detach() for t in (W_a, W_b, W_ref))
+    return float(torch.linalg.matrix_norm(W_a - W_b) / (2**0.5 * torch.linalg.matrix_norm(W_ref)))
+
+
+def singular_vector_alignment(W, U_ref, k: int = 100, rank: int | None = None) -> torch.Tensor:
     """|cos| between the k leading left singular vectors of W and the k leading columns of U_ref (Li et al. 2024, Fig. 4):
-    a (k, k) matrix, the identity when they align."""
+    a (k, k) matrix, the identity when they align. ``rank``: the rank of the reference (e.g. N - 1 for the covariance
+    of N images); k is cut to it, since columns of U_ref beyond its rank are an arbitrary basis of its null space
+    and no W could align with them."""
     W = torch.as_tensor(W, dtype=torch.float64).detach()
-    k = min(k, W.shape[0], U_ref.shape[1])
+    k = min(k, W.shape[0], U_ref.shape[1], *(() if rank is None else (rank,)))
+    if k < 1:
+        raise GendiffError(f"singular_vector_alignment: nothing to compare (k = {k}, rank = {rank})")
     U, _, _ = torch.linalg.svd(W)
     return (U[:, :k].T @ torch.as_tensor(U_ref, dtype=torch.float64)[:, :k]).abs()
 

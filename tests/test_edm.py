@@ -102,3 +102,23 @@ def test_named_streams_are_reproducible_and_unrelated():
     assert not torch.equal(x1, initial_noise(64, (1, 8, 8), 4))
     with pytest.raises(GendiffError, match="stream='sample'"):
         stream(0, "sample")
+
+
+def test_learned_part_removes_exactly_the_skip_path():
+    from gendiff.locality import jacobian
+
+    torch.manual_seed(0)
+    net = edm.EDMPrecond(MLP(8, hidden=16))
+    z = torch.randn(3, 8)
+    for s in (0.002, 0.5, 20.0):
+        J, J_learned = jacobian(net, z, s), jacobian(net.learned_part(), z, s)
+        c_skip = float(edm.preconditioning(torch.tensor(s))[0])
+        torch.testing.assert_close(J, J_learned + c_skip * torch.eye(8).expand(3, 8, 8), atol=1e-5, rtol=1e-4)
+
+    class Zero(torch.nn.Module):
+        def forward(self, x, c_noise):
+            return torch.zeros_like(x)
+
+    zero = edm.EDMPrecond(Zero())  # D = c_skip x: all its sensitivity is the skip path
+    assert float(jacobian(zero.learned_part(), z, 0.002).abs().max()) == 0.0
+    assert float(jacobian(zero, z, 0.002).diagonal(dim1=1, dim2=2).min()) > 0.99
