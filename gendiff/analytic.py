@@ -23,16 +23,24 @@ def square_sizes(side: int) -> list[int]:
     return sorted(set(list(range(1, side, 2)) + [side]))
 
 
-def heatmaps(cfg, net, x0: torch.Tensor, sigmas, *, snapshot=None, seed: int = 0, progress: bool = True):
+def heatmaps(cfg, net, x0: torch.Tensor, sigmas, *, snapshot=None, seed: int = 0, progress: bool = True,
+             part: str = "denoiser"):
     """Sensitivity heatmaps (Niedoba et al. 2025, eq. 8) of the net at each sigma, averaged over forward-process inputs from x0:
-    (L, H, W, H, W), cached with the net."""
+    (L, H, W, H, W), cached with the net. part='denoiser' differentiates the whole D = c_skip x + c_out F (eq. 8 as
+    printed); part='network' only the learned term c_out F (``EDMPrecond.learned_part``), without the skip path."""
+    from ._checks import check_choice
+
+    check_choice("part", part, {"denoiser", "network"})
     sigmas = [float(s) for s in sigmas]
+    D = net if part == "denoiser" else net.learned_part()
 
     def compute():
-        return torch.stack([sensitivity_heatmaps(net, x0, s, generator=torch.Generator().manual_seed(seed + i))
+        return torch.stack([sensitivity_heatmaps(D, x0, s, generator=torch.Generator().manual_seed(seed + i))
                             for i, s in enumerate(tqdm(sigmas, desc="heatmaps", disable=not progress))]).float()
 
     params = dict(sigmas=sigmas, x0=float(x0.double().sum()), n=x0.shape[0], seed=seed, snapshot=snapshot)
+    if part != "denoiser":  # the denoiser's maps keep the key they were cached under
+        params["part"] = part
     return derived(cfg, "heatmaps", params, compute)
 
 
@@ -77,6 +85,19 @@ def analytic_denoisers(y: torch.Tensor, cal: dict, heat: torch.Tensor) -> dict:
     if "els" in cal:
         out["ELS"] = ELSDenoiser(y, Schedule(s, cal["els"]))
     return out
+
+
+def check_disjoint(x_eval: torch.Tensor, x_cal: torch.Tensor) -> None:
+    """Refuse evaluation images that are also calibration images: a schedule calibrated on the inputs it is scored
+    on favours itself (the full image is among the PSPC-Square candidates, so PSPC-Square <= D_M there by
+    construction). Compares the images exactly."""
+    cal = {tuple(r.tolist()) for r in x_cal.reshape(x_cal.shape[0], -1).double()}
+    shared = sum(tuple(r.tolist()) in cal for r in x_eval.reshape(x_eval.shape[0], -1).double())
+    if shared:
+        from ._checks import GendiffError
+
+        raise GendiffError(f"{shared} of the {x_eval.shape[0]} evaluation images are calibration images; "
+                           "calibrate on held-out images")
 
 
 def forward_inputs(x0: torch.Tensor, sigmas, *, seed: int = 0) -> list:

@@ -25,7 +25,9 @@
 # **Our setting vs the paper's.** The paper trains EDM-VE NCSN++ nets on FFHQ 64×64 with channel base 128. We
 # use MNIST-5000 resized to 16×16 ($d=256$) and a diffusers UNet2DModel with channels $(16, 32, 32)$ (267k
 # parameters), trained for 1200 steps of batch 128 with EDM's loss and preconditioning. The nets are trained on
-# nested subsets $N\in\{16,\dots,4096\}$. They are trained once, cached, and shared with notebook 04.
+# nested subsets $N\in\{16,\dots,4096\}$. They are trained once, cached, and shared with notebook 04. The pairs
+# $x_1, x_2$ are *held-out* images plus noise (the same 256 for every $N$, never trained on), as the authors
+# estimate on a test split: on its own training images a memorizing net answers a different question.
 #
 # We report two forms. The paper's raw cosine is dominated on MNIST by the constant −1 background, which every
 # denoiser reproduces. We therefore also report a *centred* form, the cosine of $D(\mu+a(z_1-\mu)+b(z_2-\mu))-\mu$
@@ -43,6 +45,7 @@ Ns = [16, 64, 256, 1024, 4096]
 channels = 16
 steps = 1200
 n_pairs = 100  # pairs (x1, x2) per score, as in the paper
+n_heldout = 256  # held-out images (never trained on) the pairs are drawn from
 a2_sweep = [0.99, 0.87, 0.74, 0.62, 0.5]  # Fig 10's a^2
 sweep_sigmas = [4.07, 1.5, 0.47]  # the intermediate levels reported prominently
 
@@ -87,24 +90,26 @@ configs = {N: NetConfig(N=N, dataset=dataset, size=size, channels=channels, step
 nets, infos, train_sets = {}, {}, {}
 for N, cfg in tqdm(configs.items(), desc="model zoo (cached)"):
     nets[N], infos[N] = get_model(cfg, device="cpu")
-    train_sets[N] = cfg.training_set()
+    train_sets[N], heldout = cfg.split(n_heldout)  # the held-out images are the same for every N
 print(f"{n_params(nets[Ns[0]]):,} parameters per net; trained now: {[N for N in Ns if infos[N]['trained']]}; "
       f"training speed {np.mean([infos[N]['img_per_s'] for N in Ns]):.0f} img/s")
 
 
 def pairs(y, n):
-    """n pairs of different training images (the same pairs for every model of one N)."""
+    """n pairs of different images of y (the same pairs for every model)."""
     g = stream(seed, "eval", 1)
     i = torch.randint(0, y.shape[0], (n,), generator=g)
     j = (i + torch.randint(1, max(y.shape[0], 2), (n,), generator=g)) % y.shape[0]
     return y[i], y[j]
 
 
-def scores(D, y, s, a=2**-0.5):
-    x1, x2 = pairs(y, n_pairs)
+def scores(D, y_train, s, a=2**-0.5):
+    """Raw and centred (at D's training mean) linearity scores of D on pairs of held-out images, as the authors
+    measure them (on a test split): a memorizing net's answer on its own training images is another question."""
+    x1, x2 = pairs(heldout, n_pairs)
     g = lambda: stream(seed, "eval")  # noqa: E731  the same noise for every model
     return (linearity_score(D, x1, x2, s, a, generator=g()),
-            linearity_score(D, x1, x2, s, a, center=y.mean(0), generator=g()))
+            linearity_score(D, x1, x2, s, a, center=y_train.mean(0), generator=g()))
 
 
 # %% [markdown]

@@ -128,9 +128,16 @@ fig.tight_layout()
 # ## 2 · Gradient sensitivity: how local is each output pixel?
 # Maps for every output pixel, by batched autograd (one backward pass gives all 256 rows of a Jacobian), averaged
 # over `n_heat` forward-process inputs; cached with the net and reused by notebooks 10–11.
+#
+# *Which Jacobian?* The net is $D = c_{\rm skip}x + c_{\rm out}F(c_{\rm in}x)$ (EDM). Eq. 8 differentiates the whole
+# denoiser $D$, and the verdicts below rest on it, as the paper's maps do. But as σ → 0, $c_{\rm skip}\to 1$, and
+# the skip path's identity alone puts almost all of $D$'s sensitivity on the pixel itself. So we also show the
+# maps of the learned term $c_{\rm out}F$ alone (dashed in the size plot): how local the *network* is, apart from
+# the identity it is handed. Those sizes are reported as numbers, not verdicts.
 
 # %%
 heat = {c: analytic.heatmaps(cfgs[c], nets[c], y[:n_heat], sigmas, seed=seed) for c in channel_bases}
+heat_F = {c: analytic.heatmaps(cfgs[c], nets[c], y[:n_heat], sigmas, seed=seed, part="network") for c in channel_bases}
 H = heat[heat_net]
 show = [0, n_sigmas // 3, 2 * n_sigmas // 3, n_sigmas - 1]
 fig, axes = plt.subplots(2, len(show), figsize=(3 * len(show), 6))
@@ -149,13 +156,20 @@ for c in channel_bases:
     per = {q: [centred_square_sizes(heat[c][li].double(), q).double() for li in range(n_sigmas)] for q in fractions}
     sizes[c] = {q: [float(m.median()) for m in v] for q, v in per.items()}
     sizes_centre[c] = {q: [float(m[lo_c:hi_c, lo_c:hi_c].median()) for m in v] for q, v in per.items()}
-fig, axes = plt.subplots(1, 2, figsize=(13, 4), sharey=True)
+sizes_F = {c: [float(centred_square_sizes(heat_F[c][li].double(), 0.5).median()) for li in range(n_sigmas)]
+           for c in channel_bases}  # the learned term alone, 50 %
+fig, axes = plt.subplots(1, 3, figsize=(19, 4), sharey=True)
 for ax, table, where in ((axes[0], sizes, "all pixels"), (axes[1], sizes_centre, "central pixels (post hoc)")):
     for c, ls in zip(channel_bases, ["-", "--", ":"]):
         for q, col in zip(fractions, ["C0", "C1", "C2"]):
             ax.semilogx(sigmas, table[c][q], ls, color=col, marker="o", ms=3, label=f"{q:.0%} (c={c})")
     ax.set(xlabel="σ", ylabel="side of the centred square", title=f"locality vs noise: median over {where}")
+for c, col in zip(channel_bases, ["C3", "C4", "C5"]):
+    axes[2].semilogx(sigmas, sizes[c][0.5], "-", color=col, marker="o", ms=3, label=f"D (c={c})")
+    axes[2].semilogx(sigmas, sizes_F[c], "--", color=col, marker="s", ms=3, label=f"c_out F only (c={c})")
+axes[2].set(xlabel="σ", title="50 % square: whole denoiser vs learned term")
 axes[0].legend(fontsize=7, ncol=3)
+axes[2].legend(fontsize=7)
 fig.tight_layout()
 
 # %% [markdown]
@@ -218,6 +232,7 @@ claims.record("002-locality", f"at σ={sigmas[i30]:.3g}: " + ", ".join(f"{sizes[
 claims.record("002-patch-size", f"best PSPC-Square size per σ (c={heat_net}, forward): {best_fwd}; Spearman ρ = "
               f"{rho_best:.2f}", rho=float(rho_best))
 claims.number("sizes50", {c: sizes[c][0.5] for c in channel_bases})
+claims.number("sizes50_learned_term", sizes_F)
 claims.number("runtime_s", time.time() - t_start)
 claims.finish()
 
@@ -231,4 +246,6 @@ say(f"Peaks of MSE(net, $D_M$): {', '.join(f'c = {c}: σ = {p:.3g}' for c, p in 
     f"correlation {corr.min():.2f}. Median 50 % square (all pixels) per σ, c = {heat_net}: "
     f"{', '.join(f'{v:.0f}' for v in sizes[heat_net][0.5][::-1])} (σ rising); central pixels: "
     f"{', '.join(f'{v:.0f}' for v in sizes_centre[heat_net][0.5][::-1])}. Best PSPC-Square size per σ (σ falling): "
-    f"{best_fwd}.")
+    f"{best_fwd}. Without the skip path (the learned term c_out F alone), the median 50 % square per σ (σ rising) "
+    f"is {', '.join(f'{v:.0f}' for v in sizes_F[heat_net][::-1])}: at σ = {sigmas[-1]:.3g} "
+    f"{sizes_F[heat_net][-1]:.0f} against {sizes[heat_net][0.5][-1]:.0f} for the whole denoiser.")

@@ -76,7 +76,6 @@ claims.declare("002-pspc-reverse", "The PSPC comparisons also hold on the nets' 
 import time
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from gendiff import analytic, edm
@@ -95,6 +94,7 @@ data = load_dataset(dataset, size=size, data_path=data_path)
 cfgs = {c: NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed)
         for c in channel_bases}
 y, y_out = cfgs[channel_bases[0]].split(n_cal)  # training images; held-out ones calibrate
+analytic.check_disjoint(y[:n_eval], y_out)  # verdicts are scored on inputs the calibration never saw
 sigmas = edm.sigma_grid(n_sigmas).tolist()
 fwd = analytic.forward_inputs(y[:n_eval], sigmas, seed=stream_seed(seed, "eval"))
 x_T = initial_noise(max(n_reverse, n_samples), tuple(data.shape[1:]), seed)

@@ -94,6 +94,7 @@ for c, N in tqdm(zoo, desc="zoo"):
     cfg = NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed)
     net, _ = get_model(cfg, device="cpu")
     y, y_out = cfg.split(n_cal)  # training images; held-out ones calibrate
+    analytic.check_disjoint(y[:n_eval], y_out)  # scored on inputs the calibration never saw
     heat = analytic.heatmaps(cfg, net, y[:n_heat], sigmas, seed=seed)
     dens = analytic.analytic_denoisers(y, analytic.calibrated(cfg, net, y, y_out, sigmas, heat, seed=seed), heat)
     mse = analytic.mse_to(net, dens, analytic.forward_inputs(y[:n_eval], sigmas, seed=stream_seed(seed, "eval")))

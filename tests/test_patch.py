@@ -209,3 +209,12 @@ def test_jacobian_replica_fallback_matches():
     z = torch.randn(2, 2, 2, 2, generator=g)
     s = torch.tensor([1.0, 2.0])
     assert torch.allclose(jacobian(Tanh(), z, s, batch=3), _jacobian_replicas(Tanh(), z, s, 5), atol=1e-6)
+
+
+def test_calibration_and_evaluation_images_must_be_disjoint():
+    from gendiff import analytic
+
+    x = torch.arange(5 * 4, dtype=torch.float32).reshape(5, 1, 2, 2)
+    analytic.check_disjoint(x[:3], x[3:])
+    with pytest.raises(GendiffError, match="1 of the 3 evaluation images are calibration images"):
+        analytic.check_disjoint(x[:3], x[2:])

@@ -312,3 +312,22 @@ def test_split_gives_the_nets_training_set_and_disjoint_heldout_images():
     assert torch.equal(held_small, NetConfig(**TINY).split(50)[1])
     with pytest.raises(GendiffError, match="n_heldout"):
         NetConfig(**{**TINY, "N": x.shape[0] - 10}).split(11)
+
+
+def test_heatmaps_of_the_learned_term_are_cached_apart_and_differ_by_the_skip_path(tmp_path, monkeypatch):
+    from gendiff import analytic, edm
+
+    monkeypatch.setenv("GENDIFF_CACHE", str(tmp_path))
+    cfg = NetConfig(**TINY)
+    net, _ = get_model(cfg, progress=False, device="cpu")
+    x0 = cfg.training_set()[:2]
+    full = analytic.heatmaps(cfg, net, x0, [0.002, 1.0], progress=False)
+    learned = analytic.heatmaps(cfg, net, x0, [0.002, 1.0], progress=False, part="network")
+    assert not torch.equal(full, learned)  # a shared cache key would return the same maps
+    c_skip = float(edm.preconditioning(torch.tensor(0.002))[0])
+    diag_full = torch.stack([full[0, i, j, i, j] for i in range(8) for j in range(8)])
+    diag_learned = torch.stack([learned[0, i, j, i, j] for i in range(8) for j in range(8)])
+    assert float(diag_full.min()) > 0.9 * c_skip  # the identity dominates D's own pixel at low noise
+    assert float(diag_learned.max()) < 0.5 * float(diag_full.min())
+    with pytest.raises(GendiffError, match="part"):
+        analytic.heatmaps(cfg, net, x0, [1.0], part="skip")
