@@ -132,12 +132,14 @@ fig.tight_layout()
 # *Which Jacobian?* The net is $D = c_{\rm skip}x + c_{\rm out}F(c_{\rm in}x)$ (EDM). Eq. 8 differentiates the whole
 # denoiser $D$, and the verdicts below rest on it, as the paper's maps do. But as σ → 0, $c_{\rm skip}\to 1$, and
 # the skip path's identity alone puts almost all of $D$'s sensitivity on the pixel itself. So we also show the
-# maps of the learned term $c_{\rm out}F$ alone (dashed in the size plot): how local the *network* is, apart from
-# the identity it is handed. Those sizes are reported as numbers, not verdicts.
+# maps of the learned term $c_{\rm out}F$ alone, for the net whose maps are shown (right panel of the size plot,
+# dashed): how local the *network* is, apart from the identity it is handed. Those sizes are reported as numbers,
+# not verdicts.
 
 # %%
 heat = {c: analytic.heatmaps(cfgs[c], nets[c], y[:n_heat], sigmas, seed=seed) for c in channel_bases}
-heat_F = {c: analytic.heatmaps(cfgs[c], nets[c], y[:n_heat], sigmas, seed=seed, part="network") for c in channel_bases}
+# the learned term's maps for the shown net only: for every width they take ~30 min more on a 2-core CPU
+heat_F = {c: analytic.heatmaps(cfgs[c], nets[c], y[:n_heat], sigmas, seed=seed, part="network") for c in [heat_net]}
 H = heat[heat_net]
 show = [0, n_sigmas // 3, 2 * n_sigmas // 3, n_sigmas - 1]
 fig, axes = plt.subplots(2, len(show), figsize=(3 * len(show), 6))
@@ -156,15 +158,15 @@ for c in channel_bases:
     per = {q: [centred_square_sizes(heat[c][li].double(), q).double() for li in range(n_sigmas)] for q in fractions}
     sizes[c] = {q: [float(m.median()) for m in v] for q, v in per.items()}
     sizes_centre[c] = {q: [float(m[lo_c:hi_c, lo_c:hi_c].median()) for m in v] for q, v in per.items()}
-sizes_F = {c: [float(centred_square_sizes(heat_F[c][li].double(), 0.5).median()) for li in range(n_sigmas)]
-           for c in channel_bases}  # the learned term alone, 50 %
+sizes_F = {c: [float(centred_square_sizes(h[li].double(), 0.5).median()) for li in range(n_sigmas)]
+           for c, h in heat_F.items()}  # the learned term alone, 50 %
 fig, axes = plt.subplots(1, 3, figsize=(19, 4), sharey=True)
 for ax, table, where in ((axes[0], sizes, "all pixels"), (axes[1], sizes_centre, "central pixels (post hoc)")):
     for c, ls in zip(channel_bases, ["-", "--", ":"]):
         for q, col in zip(fractions, ["C0", "C1", "C2"]):
             ax.semilogx(sigmas, table[c][q], ls, color=col, marker="o", ms=3, label=f"{q:.0%} (c={c})")
     ax.set(xlabel="σ", ylabel="side of the centred square", title=f"locality vs noise: median over {where}")
-for c, col in zip(channel_bases, ["C3", "C4", "C5"]):
+for c, col in zip(sizes_F, ["C3", "C4", "C5"]):
     axes[2].semilogx(sigmas, sizes[c][0.5], "-", color=col, marker="o", ms=3, label=f"D (c={c})")
     axes[2].semilogx(sigmas, sizes_F[c], "--", color=col, marker="s", ms=3, label=f"c_out F only (c={c})")
 axes[2].set(xlabel="σ", title="50 % square: whole denoiser vs learned term")
