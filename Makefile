@@ -36,12 +36,16 @@ study: setup
 	$(PY) -m gendiff run --profile default --refresh
 	$(PY) -m gendiff ledger --update-readme
 
+# Tests and notebooks run on TEST_WORKERS pytest-xdist processes (one CPU thread each; a notebook's cells stay
+# together on one worker); the ledger notebook 00_index reads every other notebook's results, so it runs after them.
+TEST_WORKERS ?= auto
 test: setup
 	rm -rf $(CI_RUNS)
 	$(PY) -m gendiff run --profile smoke --prepare-only --out $(CI_RUNS)/notebooks --results $(CI_RUNS)/results \
 	  --no-progress
-	GENDIFF_CACHE=$(CI_RUNS)/cache $(PY) -m pytest -p no:cacheprovider tests \
-	  $$(ls $(CI_RUNS)/notebooks/[0-9]*.ipynb | grep -v 00_index) $(CI_RUNS)/notebooks/00_index.ipynb --nbval-lax
+	GENDIFF_CACHE=$(CI_RUNS)/cache OMP_NUM_THREADS=1 $(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) \
+	  --dist loadfile --durations=15 tests $$(ls $(CI_RUNS)/notebooks/[0-9]*.ipynb | grep -v 00_index) --nbval-lax
+	GENDIFF_CACHE=$(CI_RUNS)/cache $(PY) -m pytest -p no:cacheprovider $(CI_RUNS)/notebooks/00_index.ipynb --nbval-lax
 
 unit: setup
 	$(PY) -m pytest -q tests

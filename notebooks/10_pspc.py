@@ -76,30 +76,31 @@ claims.declare("002-pspc-reverse", "The PSPC comparisons also hold on the nets' 
 import time
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
-import torch
 
 from gendiff import analytic, edm
 from gendiff.cache import get_model
+from gendiff.data import load_dataset
+from gendiff.device import stream_seed
 from gendiff.metrics import pixel_rmse
-from gendiff.data import load_dataset, train_test_split
 from gendiff.plots import image_grid, style
 from gendiff.progress import tqdm
-from gendiff.sampling import edm_sampler
+from gendiff.sampling import edm_sampler, initial_noise
 from gendiff.zoo import NetConfig
 
 style()
 t_start = time.time()
 data = load_dataset(dataset, size=size, data_path=data_path)
-y, y_out = train_test_split(data, N, n_cal, seed=0)
+cfgs = {c: NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed)
+        for c in channel_bases}
+y, y_out = cfgs[channel_bases[0]].split(n_cal)  # training images; held-out ones calibrate
+analytic.check_disjoint(y[:n_eval], y_out)  # verdicts are scored on inputs the calibration never saw
 sigmas = edm.sigma_grid(n_sigmas).tolist()
-fwd = analytic.forward_inputs(y[:n_eval], sigmas, seed=seed + 12)
-x_T = edm.SIGMA_MAX * torch.randn((max(n_reverse, n_samples), *data.shape[1:]),
-                                  generator=torch.Generator().manual_seed(seed + 11))
+fwd = analytic.forward_inputs(y[:n_eval], sigmas, seed=stream_seed(seed, "eval"))
+x_T = initial_noise(max(n_reverse, n_samples), tuple(data.shape[1:]), seed)
 results, cals, dens_of = {}, {}, {}
 for c in tqdm(channel_bases, desc="nets"):
-    cfg = NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed)
+    cfg = cfgs[c]
     net, _ = get_model(cfg, device="cpu")
     heat = analytic.heatmaps(cfg, net, y[:n_heat], sigmas, seed=seed)
     cals[c] = analytic.calibrated(cfg, net, y, y_out, sigmas, heat, seed=seed)
@@ -154,17 +155,12 @@ print("pixel RMSE of each denoiser's samples to the net's:", {k: round(v, 3) for
 # 4. Reverse process: the same three comparisons on the nets' own trajectories.
 
 # %%
-def band_mean(curve, ts, lo, hi):
-    v = [m for m, t in zip(curve, ts) if lo <= t <= hi]
-    return float(np.mean(v)) if v else float("nan")
-
-
 rows, ratios = [], {"fwd": [], "rev": []}
 for c in channel_bases:
     for proc, ts in (("fwd", sigmas), ("rev", results[c]["t_rev"])):
         f = {n: results[c][proc][n] for n in names}
-        mid = {n: band_mean(f[n], ts, 0.1, 20) for n in names}
-        core = {n: band_mean(f[n], ts, 0.3, 3) for n in names}
+        mid = {n: edm.band_mean(f[n], ts, "pspc") for n in names}
+        core = {n: edm.band_mean(f[n], ts, "mid") for n in names}
         ratios[proc].append({"sq_vs_DM": mid["PSPC-Square"] / mid["D_M"], "sq_vs_DG": core["PSPC-Square"] / core["D_G"],
                              "flex_vs_sq": mid["PSPC-Flex"] / mid["PSPC-Square"]})
         rows.append({"net": f"c={c}", "process": proc, **{f"{n} [0.1,20]": mid[n] for n in names},

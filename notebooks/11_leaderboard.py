@@ -70,40 +70,41 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
 
 from gendiff import analytic, edm
 from gendiff.cache import get_model
-from gendiff.data import load_dataset, train_test_split
+from gendiff.data import load_dataset
+from gendiff.device import stream_seed
 from gendiff.metrics import nn_rmse, pixel_rmse
 from gendiff.plots import style
 from gendiff.progress import tqdm
-from gendiff.sampling import edm_sampler
+from gendiff.sampling import edm_sampler, initial_noise
 from gendiff.zoo import NetConfig
 
 style()
 t_start = time.time()
 data = load_dataset(dataset, size=size, data_path=data_path)
 sigmas = edm.sigma_grid(n_sigmas).tolist()
-bands = {"high [3,80]": (3, 80), "mid [0.3,3]": (0.3, 3), "low [0.002,0.3]": (0.002, 0.3)}
-x_T = edm.SIGMA_MAX * torch.randn((n_samples, *data.shape[1:]), generator=torch.Generator().manual_seed(seed + 11))
+bands = {f"{b} [{edm.BANDS[b][0]:g},{edm.BANDS[b][1]:g}]": b for b in ("high", "mid", "low")}  # column: band
+x_T = initial_noise(n_samples, tuple(data.shape[1:]), seed)
 
 
 rows = []
 for c, N in tqdm(zoo, desc="zoo"):
     cfg = NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed)
     net, _ = get_model(cfg, device="cpu")
-    y, y_out = train_test_split(data, N, n_cal, seed=0)
+    y, y_out = cfg.split(n_cal)  # training images; held-out ones calibrate
+    analytic.check_disjoint(y[:n_eval], y_out)  # scored on inputs the calibration never saw
     heat = analytic.heatmaps(cfg, net, y[:n_heat], sigmas, seed=seed)
     dens = analytic.analytic_denoisers(y, analytic.calibrated(cfg, net, y, y_out, sigmas, heat, seed=seed), heat)
-    mse = analytic.mse_to(net, dens, analytic.forward_inputs(y[:n_eval], sigmas, seed=seed + 12))
+    mse = analytic.mse_to(net, dens, analytic.forward_inputs(y[:n_eval], sigmas, seed=stream_seed(seed, "eval")))
     net_s = edm_sampler(net, x_T, num_steps=18).clamp(-1, 1)
     net_nn = nn_rmse(net_s, y)
     for name, D in dens.items():
         xs = edm_sampler(D, x_T, num_steps=18).clamp(-1, 1)
         row = {"net": f"c={c}, N={N}", "denoiser": name}
-        for b, (lo, hi) in bands.items():
-            row[b] = float(np.mean([m for m, s in zip(mse[name], sigmas) if lo <= s <= hi]))
+        for col, b in bands.items():
+            row[col] = edm.band_mean(mse[name], sigmas, b)
         row["samples: RMSE to net"] = pixel_rmse(xs, net_s)
         row["samples: NN dist"] = nn_rmse(xs, y)
         row["net's NN dist"] = net_nn

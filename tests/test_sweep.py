@@ -104,8 +104,33 @@ def test_dask_sweep_reports_failing_points_with_their_parameters(toy, capsys):
     assert list(df.status) == ["done", "failed"]
     err = capsys.readouterr().err
     assert "FAILED point {'x': 5}" in err and "x too large" in err
+    assert not _worker_processes(), "the LocalCluster's worker processes outlived the sweep"
     with pytest.raises(GendiffError, match="workers must be an integer >= 1"):
         runner.sweep("01", {"x": [1]}, "smoke", workers=0)
+
+
+def _worker_processes(wait_s: float = 10.0) -> list[str]:
+    """Command lines of this process's spawned children (LocalCluster workers) still alive after a grace period;
+    multiprocessing's resource tracker, which lives as long as this process, is not one of them."""
+    import time
+
+    import psutil
+
+    def alive():
+        out = []
+        for p in psutil.Process().children(recursive=True):
+            try:
+                cmd = " ".join(p.cmdline())
+            except psutil.Error:  # exited meanwhile
+                continue
+            if "spawn_main" in cmd and p.status() != psutil.STATUS_ZOMBIE:
+                out.append(cmd)
+        return out
+
+    deadline = time.time() + wait_s
+    while (kids := alive()) and time.time() < deadline:
+        time.sleep(0.2)
+    return kids
 
 
 def _train_tiny_net(root):

@@ -247,7 +247,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
     scheduler file path ending in .json), or on an in-process LocalCluster of ``workers`` single-threaded worker
     processes. Every worker must see this project and its model cache on a shared filesystem."""
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
     except ImportError:  # pragma: no cover
         raise GendiffError("--workers/--scheduler need dask.distributed: pip install 'dask[distributed]'") from None
     if scheduler:
@@ -255,8 +255,8 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
             return Client(scheduler_file=str(scheduler))
         return Client(str(scheduler))
     check_workers(workers)
-    return Client(LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                               dashboard_address=":0"))
+    # the Client starts the LocalCluster itself, so closing the Client also stops its worker processes
+    return Client(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=":0")
 
 
 def check_workers(workers) -> None:
