@@ -57,20 +57,20 @@ from gendiff.study import Claims, Estimate, above, below, between, say
 
 claims = Claims("10_pspc", profile, results_dir)
 NI = "Niedoba et al. 2025"
-claims.declare("002-pspc", "PSPC beats D_M clearly, and D_G for t in [0.3, 3]", source=f"{NI}, Figs. 7 and 9",
-               paper="qualitative",
-               statistic="worst (over nets) ratio of band-mean forward MSE to the net: PSPC-Square / D_M over sigma in "
-                         "[0.1, 20]; PSPC-Square / D_G over [0.3, 3]",
-               tests={"sq_vs_DM": below(0.5), "sq_vs_DG": below(1.0)},
-               differs="patch composites explain the nets no better than the global denoisers")
-claims.declare("002-flex", "PSPC-Flex beats PSPC-Square", source=f"{NI}, Fig. 7", paper="qualitative",
-               statistic="worst ratio PSPC-Flex / PSPC-Square of band-mean forward MSE over [0.1, 20]",
-               tests={"flex_vs_sq": below(1.0)}, differs="adaptive crops from sensitivity maps do not help here")
-claims.declare("002-pspc-reverse", "The PSPC comparisons also hold on the nets' reverse trajectories",
-               source=f"{NI}, Fig. 7", paper="qualitative",
-               statistic="the three ratios above on the nets' own reverse trajectories (worst over nets)",
-               tests={"sq_vs_DM": below(0.5), "sq_vs_DG": below(1.0), "flex_vs_sq": below(1.0)},
-               differs="the forward-process agreement does not carry over to sampling")
+RATIO = "worst (over nets) ratio of band-mean MSE to the net"
+SQ_DM, SQ_DG, FLEX = "PSPC-Square / D_M over sigma in [0.1, 20]", "PSPC-Square / D_G over [0.3, 3]", \
+    "PSPC-Flex / PSPC-Square over [0.1, 20]"
+# one row per comparison, on the forward process (noised training images) and on the nets' own reverse trajectories
+for proc, where in (("", "forward process"), ("-reverse", "nets' reverse trajectories")):
+    claims.declare(f"002-pspc-DM{proc}", f"PSPC-Square beats D_M clearly ({where})", source=f"{NI}, Figs. 7 and 9",
+                   paper="qualitative", statistic=f"{RATIO}, {SQ_DM}", tests={"sq_vs_DM": below(0.5)},
+                   differs="patch composites explain the nets no better than the memorizing optimum")
+    claims.declare(f"002-pspc-DG{proc}", f"PSPC-Square beats D_G for t in [0.3, 3] ({where})",
+                   source=f"{NI}, Figs. 7 and 9", paper="qualitative", statistic=f"{RATIO}, {SQ_DG}",
+                   tests={"sq_vs_DG": below(1.0)}, differs="the Gaussian denoiser explains the nets as well as patches")
+    claims.declare(f"002-flex{proc}", f"PSPC-Flex beats PSPC-Square ({where})", source=f"{NI}, Fig. 7",
+                   paper="qualitative", statistic=f"{RATIO}, {FLEX}", tests={"flex_vs_sq": below(1.0)},
+                   differs="adaptive crops from sensitivity maps do not help here")
 
 # %%
 import time
@@ -152,7 +152,8 @@ print("pixel RMSE of each denoiser's samples to the net's:", {k: round(v, 3) for
 # 1. PSPC-Square beats $D_M$ clearly: at most half its MSE over σ in [0.1, 20].
 # 2. PSPC-Square beats $D_G$ for σ in [0.3, 3].
 # 3. PSPC-Flex beats PSPC-Square over σ in [0.1, 20].
-# 4. Reverse process: the same three comparisons on the nets' own trajectories.
+# 4. Reverse process: the same three comparisons on the nets' own trajectories, each in a row of its own
+#    (`*-reverse`).
 
 # %%
 rows, ratios = [], {"fwd": [], "rev": []}
@@ -168,17 +169,16 @@ for c in channel_bases:
 summary = pd.DataFrame(rows).set_index(["net", "process"])
 print(summary.round(5).to_string())
 worst = {p: pd.DataFrame(r).max().to_dict() for p, r in ratios.items()}
-fw = summary.xs("fwd", level="process")
-claims.record("002-pspc", "forward MSE to the nets over σ∈[0.1,20]: PSPC-Square " +
-              "/".join(f"{v:.4f}" for v in fw["PSPC-Square [0.1,20]"]) + " vs D_M " +
-              "/".join(f"{v:.4f}" for v in fw["D_M [0.1,20]"]) + "; σ∈[0.3,3]: PSPC-Sq " +
-              "/".join(f"{v:.4f}" for v in fw["PSPC-Square [0.3,3]"]) + " vs D_G " +
-              "/".join(f"{v:.4f}" for v in fw["D_G [0.3,3]"]) + f" (c={'/'.join(map(str, channel_bases))})",
-              sq_vs_DM=worst["fwd"]["sq_vs_DM"], sq_vs_DG=worst["fwd"]["sq_vs_DG"])
-claims.record("002-flex", "PSPC-Flex vs Square over σ∈[0.1,20]: " + "/".join(f"{a:.4f} vs {b:.4f}" for a, b in
-              zip(fw["PSPC-Flex [0.1,20]"], fw["PSPC-Square [0.1,20]"])), flex_vs_sq=worst["fwd"]["flex_vs_sq"])
-claims.record("002-pspc-reverse", "worst ratios on the reverse process: " +
-              ", ".join(f"{k} {v:.2f}" for k, v in worst["rev"].items()), **worst["rev"])
+for proc, tag in (("fwd", ""), ("rev", "-reverse")):
+    tab = summary.xs(proc, level="process")
+    per_net = lambda a, b: "/".join(f"{u:.4f} vs {v:.4f}" for u, v in zip(tab[a], tab[b]))  # noqa: E731
+    nets = f" (c={'/'.join(map(str, channel_bases))})"
+    claims.record(f"002-pspc-DM{tag}", f"{proc} MSE over σ∈[0.1,20], PSPC-Square vs D_M: "
+                  + per_net("PSPC-Square [0.1,20]", "D_M [0.1,20]") + nets, sq_vs_DM=worst[proc]["sq_vs_DM"])
+    claims.record(f"002-pspc-DG{tag}", f"{proc} MSE over σ∈[0.3,3], PSPC-Square vs D_G: "
+                  + per_net("PSPC-Square [0.3,3]", "D_G [0.3,3]") + nets, sq_vs_DG=worst[proc]["sq_vs_DG"])
+    claims.record(f"002-flex{tag}", f"{proc} MSE over σ∈[0.1,20], PSPC-Flex vs Square: "
+                  + per_net("PSPC-Flex [0.1,20]", "PSPC-Square [0.1,20]") + nets, flex_vs_sq=worst[proc]["flex_vs_sq"])
 claims.number("sample_rmse", rmse)
 claims.number("runtime_s", time.time() - t_start)
 claims.finish()
