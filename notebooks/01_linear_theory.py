@@ -391,7 +391,8 @@ for dd in kl_ds:
 Nbig = int(round(kl_ratios[-1] * kl_ds[-1]))
 spec_order = [kl[(kl_ds[-1], kk, kl_c, Nbig)][:, 0].mean() for kk in spectra]
 print(f"max |z| (MC vs exact E[KL]) = {z_max:.2f}; large-N rel. error = {max(big_err):.1%}; "
-      f"spectrum dev. at c=0 = {spec_dev:.1e}; steepest fall at N/d = {steep}; KL(k) at N/d=max: {spec_order}")
+      f"spectrum dev. at c=0 = {spec_dev:.1e}; steepest fall at N/d = {', '.join(f'{v:.2f}' for v in steep)}; "
+      f"KL(k) at N/d=max: {', '.join(f'{v:.3g}' for v in spec_order)}")
 claims.record("000-kl-transition", f"steepest KL fall at N/d = {', '.join(f'{s:.2g}' for s in steep)} (c = {kl_c})",
               steepest_lo=min(steep), steepest_hi=max(steep))
 r_a, r_b = (min(kl_ratios, key=lambda r: abs(math.log(r / target))) for target in (0.25, 1.0))

@@ -233,3 +233,14 @@ def test_committed_notebooks_carry_no_progress_bars():
         bars = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                 if o.get("name") == "stderr" and ("it/s]" in o.get("text", "") or "s/it]" in o.get("text", ""))]
         assert not bars, f"{p.name}: {len(bars)} progress-bar outputs (run through `gendiff run`, which strips them)"
+
+
+def test_committed_notebooks_print_no_raw_numpy_reprs():
+    """Numbers a reader sees are formatted: `[np.float64(0.133...)]` in an output means a list printed raw."""
+    import nbformat
+
+    for p in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+        nb = nbformat.read(p, as_version=4)
+        raw = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" for o in c.get("outputs", [])
+               if "np.float" in o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))]
+        assert not raw, f"{p.name}: raw numpy scalar reprs in the outputs of cells {raw}"
