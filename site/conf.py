@@ -3,7 +3,7 @@
 project = "gendiff"
 author = "the gendiff authors"
 html_title = "gendiff: why do diffusion models generalize?"
-extensions = ["myst_nb"]
+extensions = ["myst_nb", "sphinx-mathjax-offline"]  # MathJax 3 served from _static: math renders offline
 nb_execution_mode = "off"  # the committed outputs are the study; building never runs a notebook
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath"]

@@ -28,7 +28,8 @@ def chromium() -> str:
 def browse(page: Path, screenshot: Path) -> str:
     """Render ``page`` in headless Chromium: save a screenshot and return the DOM after scripts ran."""
     base = [chromium(), "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-            "--window-size=1280,2400", f"--user-data-dir={screenshot.parent / '.chromium'}"]
+            "--window-size=1280,2400", f"--user-data-dir={screenshot.parent / '.chromium'}",
+            "--virtual-time-budget=10000"]  # lets MathJax typeset before the screenshot and the DOM dump
     url = page.resolve().as_uri()
     subprocess.run(base + [f"--screenshot={screenshot}", url], check=True, capture_output=True, timeout=120)
     assert screenshot.stat().st_size > 20_000, f"{screenshot} looks blank"
@@ -64,6 +65,11 @@ def test_notebook_page_shows_its_figures_and_math(site):
         assert (page.parent / src).resolve().is_file(), f"figure {src} is missing from the build"
     assert "Claims, declared before anything is computed" in dom
     assert re.search(r"D_L|\\\(D_L", dom), "the notebook's math is missing"
+    # math is typeset from the site's own copy of MathJax (no network): its script is local and it ran
+    src = re.search(r'<script[^>]*src="([^"]*tex-chtml\.js)"', dom)
+    assert src and not src.group(1).startswith("http"), "MathJax is not served from the site itself"
+    assert (page.parent / src.group(1)).resolve().is_file(), f"{src.group(1)} is missing from the build"
+    assert "<mjx-container" in dom, "MathJax did not typeset the page's math"
 
 
 def _free_port() -> int:
