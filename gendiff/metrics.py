@@ -111,11 +111,31 @@ def nearest_neighbors(x: torch.Tensor, y: torch.Tensor, k: int = 1, batch_size: 
     return torch.cat(dists).to(x.dtype), torch.cat(idxs)
 
 
+def nn_ratio(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per sample x_i, d1 / d2: its nearest over its second-nearest training distance in y (float64, (B,)); the
+    quantity the memorization rule thresholds. Near 0: a near-copy of one training image; near 1: as near one as
+    another."""
+    d, _ = nearest_neighbors(x, y, k=2)
+    return d[:, 0].double() / d[:, 1].double().clamp_min(1e-12)
+
+
 def memorization_fraction(x: torch.Tensor, y: torch.Tensor, ratio: float = 1 / 3) -> float:
     """Share of samples x whose nearest / second-nearest training distance is < ratio: the memorization rule of Yoon
     et al. 2023 and Gu et al. 2023 (used by Li et al. 2024; docs/formulas.md)."""
-    d, _ = nearest_neighbors(x, y, k=2)
-    return float((d[:, 0] / d[:, 1].clamp_min(1e-12) < ratio).double().mean())
+    return float((nn_ratio(x, y) < ratio).double().mean())
+
+
+def ssim(a: torch.Tensor, b: torch.Tensor, win_size: int = 7) -> float:
+    """Mean structural similarity (Wang et al. 2004) of paired images a_i, b_i in [-1, 1] (data range 2), averaged
+    over items and channels: scikit-image's ``structural_similarity`` with its uniform ``win_size`` window (sample
+    covariances, K1 = 0.01, K2 = 0.03). 1 for identical images; unlike pixel RMSE it does not reward a blur."""
+    from skimage.metrics import structural_similarity
+
+    if a.shape != b.shape or a.dim() != 4:
+        raise GendiffError(f"ssim needs two (B, C, H, W) batches of one shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    A, B = a.detach().cpu().double().numpy(), b.detach().cpu().double().numpy()
+    return float(sum(structural_similarity(A[i, c], B[i, c], data_range=2.0, win_size=win_size)
+                     for i in range(A.shape[0]) for c in range(A.shape[1])) / (A.shape[0] * A.shape[1]))
 
 
 @torch.no_grad()

@@ -153,3 +153,42 @@ def test_pixel_and_nn_rmse_by_hand():
     assert pixel_rmse(a, b) == pytest.approx((1.0 + 1.0) / 2)  # sqrt(4/4) and sqrt(4/4)
     y = torch.stack([torch.full((1, 2, 2), 3.0), torch.full((1, 2, 2), 0.5)])
     assert nn_rmse(a, y) == pytest.approx(0.5)
+
+
+def test_nn_ratio_by_hand():
+    from gendiff.metrics import nn_ratio
+
+    y = torch.tensor([[0.0, 0.0], [4.0, 0.0], [0.0, 10.0]]).reshape(3, 1, 1, 2)
+    x = torch.tensor([[1.0, 0.0], [2.0, 0.0]]).reshape(2, 1, 1, 2)
+    assert nn_ratio(x, y).tolist() == pytest.approx([1 / 3, 1.0])  # distances 1 and 3; 2 and 2
+    assert memorization_fraction(x, y) == 0.0 and memorization_fraction(x, y, ratio=0.34) == 0.5
+
+
+def _ssim_brute(a, b, w=7, L=2.0):
+    """SSIM of two 2-D arrays by its definition: every valid w x w window, sample (co)variances, mean of the map."""
+    C1, C2 = (0.01 * L) ** 2, (0.03 * L) ** 2
+    vals = []
+    for i in range(a.shape[0] - w + 1):
+        for j in range(a.shape[1] - w + 1):
+            p, q = a[i:i + w, j:j + w].ravel(), b[i:i + w, j:j + w].ravel()
+            mp, mq = p.mean(), q.mean()
+            vp, vq = p.var(ddof=1), q.var(ddof=1)
+            cpq = ((p - mp) * (q - mq)).sum() / (p.size - 1)
+            vals.append((2 * mp * mq + C1) * (2 * cpq + C2) / ((mp**2 + mq**2 + C1) * (vp + vq + C2)))
+    return float(np.mean(vals))
+
+
+def test_ssim_matches_its_definition_and_does_not_reward_blur():
+    from gendiff.metrics import pixel_rmse, ssim
+
+    g = torch.Generator().manual_seed(0)
+    a = (torch.rand(3, 1, 12, 12, generator=g) > 0.6).double() * 2 - 1  # sharp strokes in [-1, 1]
+    b = (a + 0.3 * torch.randn(a.shape, generator=g, dtype=a.dtype)).clamp(-1, 1)
+    want = np.mean([_ssim_brute(a[i, 0].numpy(), b[i, 0].numpy()) for i in range(3)])
+    assert ssim(a, b) == pytest.approx(want, rel=1e-6)
+    assert ssim(a, a) == pytest.approx(1.0) and ssim(a, b) == pytest.approx(ssim(b, a))
+    blur = torch.full_like(a, float(a.mean()))  # the flat image nearest a in pixel RMSE among constants
+    assert pixel_rmse(blur, a) < pixel_rmse(b.roll(1, 0), a)  # pixel RMSE prefers the blur to another sharp image
+    assert ssim(blur, a) < 0.1  # SSIM sees no structure in it
+    with pytest.raises(GendiffError, match="ssim needs"):
+        ssim(a, b[:2])
