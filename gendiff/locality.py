@@ -88,6 +88,14 @@ def centred_square_sizes(heat: torch.Tensor, fraction: float) -> torch.Tensor:
     return 2 * r + 1
 
 
+def no_locality_sizes(H: int, W: int, fraction: float) -> torch.Tensor:
+    """The sizes of a map with no locality at all (uniform over the image): the ceiling a measured size is read
+    against. The square is centred on the output pixel and clipped at the border, so its side runs up to
+    2 max(H, W) - 1: a pixel near the border needs a side above the image's to reach half of a spread-out map (on
+    16 x 16 at 50 %: 13 at the centre, 23 at a corner)."""
+    return centred_square_sizes(torch.ones((H, W, H, W), dtype=torch.float64), fraction)
+
+
 @torch.no_grad()
 def calibrate(make, candidates, net, x0: torch.Tensor, sigmas, *, generator=None):
     """Per sigma, the candidate (a patch size or a mass fraction) whose denoiser make(candidate) is nearest the net

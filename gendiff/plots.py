@@ -15,6 +15,15 @@ def style():
     plt.rcParams.update({"figure.dpi": 90, "savefig.dpi": 110, "axes.titlesize": "medium"})
 
 
+def t_ci(values) -> tuple[float, float]:
+    """seaborn ``errorbar=`` callable: the 95 % Student-t interval over seeds, the same interval the verdicts use
+    (``Estimate.t_interval``); one seed draws no bar."""
+    from .study.claims import Estimate
+
+    e = Estimate.t_interval(values)
+    return (e.value, e.value) if e.lo is None else (e.lo, e.hi)
+
+
 def image_grid(rows: dict[str, torch.Tensor], ncols: int | None = None, scale: float = 1.0, title: str | None = None):
     """One row per entry {label: (n, C, H, W) images in [-1, 1]}; returns the figure."""
     n = ncols or max(v.shape[0] for v in rows.values())

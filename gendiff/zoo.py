@@ -98,6 +98,12 @@ class NetConfig:
             check_int("snapshots", s, low=1, high=self.steps)
         object.__setattr__(self, "snapshots", tuple(sorted(set(int(s) for s in self.snapshots))))
 
+    def with_seed(self, seed: int) -> "NetConfig":
+        """The same net (data, architecture, schedule) at another training seed: initialisation and noise stream."""
+        from dataclasses import replace
+
+        return replace(self, seed=seed)
+
     def to_dict(self) -> dict:
         d = asdict(self)
         if d["data_part"] == 0:  # added after the first nets were cached: at its default it leaves the key as it was

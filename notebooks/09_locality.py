@@ -93,7 +93,7 @@ from gendiff.cache import get_model
 from gendiff.data import load_dataset
 from gendiff.denoisers import EmpiricalDenoiser, PSPCSquare
 from gendiff.device import stream_seed
-from gendiff.locality import centred_square_sizes
+from gendiff.locality import centred_square_sizes, no_locality_sizes
 from gendiff.plots import style
 from gendiff.progress import tqdm
 from gendiff.sampling import initial_noise
@@ -165,20 +165,40 @@ for c in channel_bases:
     sizes_centre[c] = {q: [float(m[lo_c:hi_c, lo_c:hi_c].median()) for m in v] for q, v in per.items()}
 sizes_F = {c: [float(centred_square_sizes(h[li].double(), 0.5).median()) for li in range(n_sigmas)]
            for c, h in heat_F.items()}  # the learned term alone, 50 %
+flat_map = {q: no_locality_sizes(size, size, q).double() for q in fractions}  # the ceiling: a map with no locality
+ceiling = {q: float(m.median()) for q, m in flat_map.items()}
+ceiling_centre = {q: float(m[lo_c:hi_c, lo_c:hi_c].median()) for q, m in flat_map.items()}
 fig, axes = plt.subplots(1, 3, figsize=(19, 4), sharey=True)
 for ax, table, where in ((axes[0], sizes, "all pixels"), (axes[1], sizes_centre, "central pixels (post hoc)")):
     for c, ls in zip(channel_bases, ["-", "--", ":"]):
         for q, col in zip(fractions, ["C0", "C1", "C2"]):
             ax.semilogx(sigmas, table[c][q], ls, color=col, marker="o", ms=3, label=f"{q:.0%} (c={c})")
+    for q, col in zip(fractions, ["C0", "C1", "C2"]):
+        ax.axhline((ceiling if table is sizes else ceiling_centre)[q], color=col, lw=0.8, ls="-.", alpha=0.6)
     ax.set(xlabel="σ", ylabel="side of the centred square", title=f"locality vs noise: median over {where}")
 for k, c in enumerate(sizes_F):
     col = f"C{3 + k}"
     axes[2].semilogx(sigmas, sizes[c][0.5], "-", color=col, marker="o", ms=3, label=f"D (c={c})")
     axes[2].semilogx(sigmas, sizes_F[c], "--", color=col, marker="s", ms=3, label=f"c_out F only (c={c})")
+axes[2].axhline(ceiling[0.5], color="gray", lw=0.8, ls="-.", label="no locality (uniform map)")
 axes[2].set(xlabel="σ", title="50 % square: whole denoiser vs learned term")
 axes[0].legend(fontsize=7, ncol=3)
 axes[2].legend(fontsize=7)
 fig.tight_layout()
+
+# %% [markdown]
+# *Why sides above 16 on a 16-pixel image?* The square is centred on the output pixel and clipped at the border, so
+# its side runs up to $2 \cdot 16 - 1 = 31$: a pixel near the border must reach across the image to hold half of a
+# spread-out map. The dash-dotted lines are the sizes of a map with no locality at all (uniform over the image,
+# `locality.no_locality_sizes`), the ceiling each measured size is read against; a size at that line means the
+# output pixel depends on the whole image.
+
+# %%
+say(f"With no locality, the median 50 % side over all pixels would be {ceiling[0.5]:.0f} "
+    f"({ceiling_centre[0.5]:.0f} over the central pixels; 75 %: {ceiling[0.75]:.0f}, 95 %: {ceiling[0.95]:.0f}). "
+    f"At σ = {sigmas[0]:.3g} the nets' median 50 % sides are " +
+    ", ".join(f"{sizes[c][0.5][0]:.0f} (c = {c})" for c in channel_bases) + "; at σ = " + f"{sigmas[-1]:.3g}: " +
+    ", ".join(f"{sizes[c][0.5][-1]:.0f}" for c in channel_bases) + ".")
 
 # %% [markdown]
 # ## 3 · Patch posterior means vs $D_M$ and vs the network, per patch size

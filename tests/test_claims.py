@@ -89,3 +89,29 @@ def test_bad_tests_and_estimates_are_refused():
         Estimate(1.0, 2.0, 3.0)
     with pytest.raises(GendiffError, match="tests must map"):
         Claims("99", "smoke", "/tmp/gendiff-test-claims").declare("a", "", source="", tests={"x": 0.5})
+
+
+def test_the_ledger_string_says_what_the_interval_is_over():
+    assert str(Estimate.t_interval([1.0, 2.0, 3.0])).endswith("(t, 3 seeds)")
+    assert str(Estimate.t_interval([1.0])) == "1 (1 seed)"
+    assert str(Estimate.bootstrap([[1.0], [2.0], [4.0]])).endswith("(bootstrap, 3 inputs)")
+    assert str(Estimate(0.5)) == "0.5"
+
+
+def test_plot_error_bars_are_the_verdicts_interval():
+    from gendiff.plots import t_ci
+
+    x = [0.2, 0.5, 0.4]
+    e = Estimate.t_interval(x)
+    assert t_ci(x) == (e.lo, e.hi)
+    assert t_ci([0.3]) == (0.3, 0.3)  # one seed: no bar
+
+
+def test_seeds_constraint_rejects_a_repeated_seed():
+    from gendiff.study import params, runner
+
+    for nb in ("06", "07", "08"):
+        d = runner.notebook_parameters(runner.read_notebook(runner.resolve(nb)))
+        assert len(d["seeds"]) >= 3, f"{nb}: the read-along profile trains at least 3 seeds"
+        with pytest.raises(GendiffError, match="each training seed once"):
+            params.validate(runner.resolve(nb), d, {"seeds": [0, 0, 1]})

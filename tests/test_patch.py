@@ -218,3 +218,17 @@ def test_calibration_and_evaluation_images_must_be_disjoint():
     analytic.check_disjoint(x[:3], x[3:])
     with pytest.raises(GendiffError, match="1 of the 3 evaluation images are calibration images"):
         analytic.check_disjoint(x[:3], x[2:])
+
+
+def test_no_locality_sizes_by_counting():
+    """A uniform map: the clipped square of radius r around pixel (i, j) holds (rows in reach) x (cols in reach)
+    of the H W pixels; the 50 % side is the first r reaching H W / 2."""
+    from gendiff.locality import no_locality_sizes
+
+    s = no_locality_sizes(16, 16, 0.5)
+    assert s[8, 8] == 13 and s[0, 0] == 23 and s.max() == 23  # 11 x 11 = 121 < 128 <= 13 x 13; 12 x 12 >= 128
+    reach = lambda i, r: min(15, i + r) - max(0, i - r) + 1  # noqa: E731
+    for i, j in [(3, 7), (0, 9), (15, 2)]:
+        r = next(r for r in range(16) if reach(i, r) * reach(j, r) >= 128)
+        assert s[i, j] == 2 * r + 1
+    assert (no_locality_sizes(16, 16, 1.0)[0, 0]) == 31  # a corner pixel reaches the far corner only at 2 * 16 - 1

@@ -244,3 +244,32 @@ def test_committed_notebooks_print_no_raw_numpy_reprs():
         raw = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" for o in c.get("outputs", [])
                if "np.float" in o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))]
         assert not raw, f"{p.name}: raw numpy scalar reprs in the outputs of cells {raw}"
+
+
+def _doubled_figures(nb) -> list[int]:
+    """Cells that show the same picture twice (a cell ending in an expression that returns a Figure shows it once as
+    its value and once from the inline backend)."""
+    out = []
+    for i, c in enumerate(nb.cells):
+        pngs = [o["data"]["image/png"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+        if len(pngs) != len(set(pngs)):
+            out.append(i)
+    return out
+
+
+def test_doubled_figure_check_catches_a_repeated_picture():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("f()")])
+    nb.cells[0].outputs = [nbformat.v4.new_output("display_data", {"image/png": "AAAA"})] * 2
+    assert _doubled_figures(nb) == [0]
+    nb.cells[0].outputs[1] = nbformat.v4.new_output("display_data", {"image/png": "BBBB"})
+    assert _doubled_figures(nb) == []
+
+
+def test_committed_notebooks_show_no_figure_twice():
+    import nbformat
+
+    for p in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+        doubled = _doubled_figures(nbformat.read(p, as_version=4))
+        assert not doubled, f"{p.name}: cells {doubled} show the same figure twice"

@@ -331,3 +331,14 @@ def test_heatmaps_of_the_learned_term_are_cached_apart_and_differ_by_the_skip_pa
     assert float(diag_learned.max()) < 0.5 * float(diag_full.min())
     with pytest.raises(GendiffError, match="part"):
         analytic.heatmaps(cfg, net, x0, [1.0], part="skip")
+
+
+def test_with_seed_changes_only_the_training_seed():
+    from gendiff.cache import config_key
+
+    a = NetConfig(N=64, channels=8, steps=10, snapshots=(5,))
+    b = a.with_seed(2)
+    assert b.seed == 2 and {k: v for k, v in b.to_dict().items() if k != "seed"} == \
+        {k: v for k, v in a.to_dict().items() if k != "seed"}
+    assert config_key(a) != config_key(b) and config_key(a.with_seed(0)) == config_key(a)
+    assert torch.equal(a.training_set(), b.training_set())  # the same images

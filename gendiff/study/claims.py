@@ -80,8 +80,20 @@ class Estimate:
         return cls(v, min(float(lo), v), max(float(hi), v),
                    method=f"{level:.0%} percentile bootstrap over {x.shape[0]} {over}")
 
+    @property
+    def basis(self) -> str:
+        """What the interval is over, for a table: 't, 3 seeds', 'bootstrap, 32 inputs', '1 seed' or ''."""
+        import re
+
+        m = re.search(r"over (\d+) (\w+)", self.method)
+        if m:
+            return f"{'bootstrap' if 'bootstrap' in self.method else 't'}, {m[1]} {m[2]}"
+        m = re.search(r"\(1 (\w+)\)", self.method)
+        return f"1 {m[1]}" if m else ""
+
     def __str__(self):
-        return f"{self.value:.4g}" if self.lo is None else f"{self.value:.4g} [{self.lo:.4g}, {self.hi:.4g}]"
+        s = f"{self.value:.4g}" if self.lo is None else f"{self.value:.4g} [{self.lo:.4g}, {self.hi:.4g}]"
+        return f"{s} ({self.basis})" if self.basis else s
 
 
 def as_estimate(name: str, v) -> Estimate | None:

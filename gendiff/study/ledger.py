@@ -36,11 +36,12 @@ def _cell(s) -> str:
 def ledger_markdown(results_dir: Path | None = None) -> str:
     """The ledger as a Markdown table (the README's 'Claims' section is this text; a test keeps them equal)."""
     t = ledger_table(results_dir)
-    lines = ["| claim | verdict | ours | declared test | paper | source |", "|---|---|---|---|---|---|"]
+    lines = ["| claim | verdict | ours | statistics: value [95 % interval] (over what) | declared test | paper | source |",
+             "|---|---|---|---|---|---|---|"]
     for r in t.itertuples():
         verdict = f"**{r.verdict}**" if r.verdict in ("differs", "inconclusive") else r.verdict
-        lines.append("| " + " | ".join(_cell(x) for x in (f"`{r.id}` {r.claim}", verdict, r.ours, r.test, r.paper,
-                                                               r.source)) + " |")
+        lines.append("| " + " | ".join(_cell(x) for x in (f"`{r.id}` {r.claim}", verdict, r.ours, r.statistics, r.test,
+                                                               r.paper, r.source)) + " |")
     return "\n".join(lines) + "\n"
 
 
