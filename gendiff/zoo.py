@@ -6,7 +6,7 @@ loads through the same wrapper (:func:`load_unet_denoiser`)."""
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 from torch import nn
@@ -100,8 +100,6 @@ class NetConfig:
 
     def with_seed(self, seed: int) -> "NetConfig":
         """The same net (data, architecture, schedule) at another training seed: initialisation and noise stream."""
-        from dataclasses import replace
-
         return replace(self, seed=seed)
 
     def to_dict(self) -> dict:
