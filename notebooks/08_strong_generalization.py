@@ -63,7 +63,7 @@ n_eval = 256
 #
 # What would fail each test. A world without a shared generative map (each net draws its own images from the noise)
 # gives ratios near 1. The earlier version of the $D_G$ test asked only for net-vs-$D_G$ below 1, which the memorizing
-# pair also met (0.68 in the first run): a world in which every net, memorizing or not, lands at the same middling
+# pair also met (see its net-vs-$D_G(A)$ ratio in the table below): a world in which every net, memorizing or not, lands at the same middling
 # distance from the $D_G$ samples passed it. Now the net must be as near the $D_G$ samples as the "same image"
 # criterion of the first claim (ratio < 0.5), and nearer than the memorizing net of the small-data pair.
 
