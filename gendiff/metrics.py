@@ -71,6 +71,22 @@ def denoiser_mse(D, z: torch.Tensor, sigma, ref: torch.Tensor, *, batch_size: in
 
 
 @torch.no_grad()
+@torch.no_grad()
+def noise_removed(D, x: torch.Tensor, sigma: float, *, generator=None, batch_size: int = 512) -> float:
+    """rms(D(z) - z) / sigma for z = x + sigma * eps: the share of the noise the denoiser removes (after Li et al. 2024,
+    App. D and Fig. 15, ||D(z) - z|| against sigma). 0 for the identity; 1 for a denoiser that returns the clean x;
+    about d_NN / sigma (unbounded as sigma -> 0) for one that snaps new inputs onto training images."""
+    total, n = 0.0, 0
+    for lo in range(0, x.shape[0], batch_size):
+        xb = x[lo:lo + batch_size]
+        eps = torch.randn(xb.shape, generator=generator, device=generator.device if generator is not None else "cpu",
+                          dtype=xb.dtype).to(xb.device)
+        z = xb + sigma * eps
+        total += float((D(z, sigma) - z).double().pow(2).sum())
+        n += z.numel()
+    return math.sqrt(total / n) / sigma
+
+
 def heldout_edm_loss(D, y: torch.Tensor, *, repeats: int = 4, seed: int = 0, batch_size: int = 512) -> float:
     """The EDM training loss (eq 8, ``edm.edm_loss``) of D on images y, averaged over ``repeats`` fixed draws of
     (sigma, noise): comparable across nets and snapshots; on held-out images it measures generalization."""
@@ -123,6 +139,31 @@ def memorization_fraction(x: torch.Tensor, y: torch.Tensor, ratio: float = 1 / 3
     """Share of samples x whose nearest / second-nearest training distance is < ratio: the memorization rule of Yoon
     et al. 2023 and Gu et al. 2023 (used by Li et al. 2024; docs/formulas.md)."""
     return float((nn_ratio(x, y) < ratio).double().mean())
+
+
+def near_copy_rate(x: torch.Tensor, y: torch.Tensor, y_ref: torch.Tensor, level: float = 0.05) -> float:
+    """Share of samples x nearer to the training set y than the ``level`` quantile of new real images' own nearest
+    training distances (y_ref, never trained on): a memorization rule calibrated on the data. New images drawn like
+    y_ref score ``level`` on average; copies of training images score 1. Unlike d1/d2 < 1/3 it does not depend on
+    how near the second training image is."""
+    if not 0.0 < level < 1.0:
+        raise GendiffError(f"level must be in (0, 1), got {level!r}")
+    d1 = nearest_neighbors(x, y)[0][:, 0].double()
+    q = torch.quantile(nearest_neighbors(y_ref, y)[0][:, 0].double(), level)
+    return float((d1 < q).double().mean())
+
+
+def log_crossing(xs, ys, level: float = 0.5) -> float:
+    """The first x where a falling curve ys(xs) crosses ``level``, interpolated linearly in log x (N* of a memorized
+    share against N); NaN when it never crosses from >= level to < level."""
+    import numpy as np
+
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    for i in range(len(xs) - 1):
+        if ys[i] >= level > ys[i + 1]:
+            t = (ys[i] - level) / (ys[i] - ys[i + 1])
+            return float(np.exp(np.log(xs[i]) + t * (np.log(xs[i + 1]) - np.log(xs[i]))))
+    return float("nan")
 
 
 def ssim(a: torch.Tensor, b: torch.Tensor, win_size: int = 7) -> float:

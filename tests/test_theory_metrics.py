@@ -192,3 +192,44 @@ def test_ssim_matches_its_definition_and_does_not_reward_blur():
     assert ssim(blur, a) < 0.1  # SSIM sees no structure in it
     with pytest.raises(GendiffError, match="ssim needs"):
         ssim(a, b[:2])
+
+
+def test_near_copy_rate_is_calibrated_and_flags_copies():
+    from gendiff.metrics import near_copy_rate
+
+    g = torch.Generator().manual_seed(0)
+    y = torch.randn(200, 1, 4, 4, generator=g)
+    fresh = torch.randn(4000, 1, 4, 4, generator=g)  # new draws like the held-out reference
+    ref = torch.randn(1000, 1, 4, 4, generator=g)
+    assert near_copy_rate(fresh, y, ref, level=0.05) == pytest.approx(0.05, abs=0.02)
+    assert near_copy_rate(fresh, y, ref, level=0.5) == pytest.approx(0.5, abs=0.04)
+    assert near_copy_rate(y[:50] + 1e-3 * torch.randn(50, 1, 4, 4, generator=g), y, ref) == 1.0
+    # brute force: the quantile of the reference's nearest distances, by hand
+    d_ref = torch.cdist(ref.flatten(1).double(), y.flatten(1).double()).min(1).values
+    d_x = torch.cdist(fresh[:300].flatten(1).double(), y.flatten(1).double()).min(1).values
+    assert near_copy_rate(fresh[:300], y, ref, 0.1) == pytest.approx(float((d_x < d_ref.quantile(0.1)).double().mean()))
+    with pytest.raises(Exception, match="level"):
+        near_copy_rate(fresh, y, ref, level=1.5)
+
+
+def test_log_crossing():
+    from gendiff.metrics import log_crossing
+
+    assert log_crossing([8, 32], [1.0, 0.0]) == pytest.approx(16.0)  # halfway in log N
+    assert log_crossing([8, 16, 64], [1.0, 0.75, 0.25]) == pytest.approx(32.0)
+    assert log_crossing([8, 16], [0.9, 0.1], level=0.9) == pytest.approx(8.0)
+    assert math.isnan(log_crossing([8, 16], [0.4, 0.1]))  # never memorized
+    assert math.isnan(log_crossing([8, 16], [1.0, 0.6]))  # never generalizes
+
+
+def test_noise_removed_closed_forms():
+    from gendiff.metrics import noise_removed
+
+    x = torch.zeros(4000, 1, 4, 4)
+    g = lambda: torch.Generator().manual_seed(1)  # noqa: E731
+    assert noise_removed(lambda z, s: z, x, 0.1, generator=g()) == 0.0  # the identity removes nothing
+    assert noise_removed(lambda z, s: torch.zeros_like(z), x, 0.1, generator=g()) == pytest.approx(1.0, abs=0.01)
+    assert noise_removed(lambda z, s: 0.75 * z, x, 0.3, generator=g()) == pytest.approx(0.25, abs=0.003)
+    y = torch.ones(1, 1, 4, 4)  # snapping every input onto one training image far away: about |x - y| / sigma
+    r = noise_removed(lambda z, s: y.expand_as(z), x[:10], 0.01, generator=g())
+    assert r == pytest.approx(100.0, rel=0.01)
