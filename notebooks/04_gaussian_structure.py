@@ -244,6 +244,23 @@ for name, m in M.items():
     image_grid({k: v.clamp(-1, 1) for k, v in rows.items()}, title=f"{name} net (N = {m['N']}), same noise per column")
     m["sample_rmse"] = {k: float((rows[k] - rows["net"]).pow(2).mean().sqrt()) for k in ("D_L", "D_G", "D_M")}
     print(name, {k: round(v, 3) for k, v in m["sample_rmse"].items()})
+    m["L18"] = L18
+
+# %% [markdown]
+# The counterpart of Li et al. 2024, Fig. 2 (right): along each denoiser's own sampling trajectory from the same
+# noise (the first sample above, generalizing net), its estimate of the clean image $D(x_t; t)$ at six of the 18
+# steps. If the net's denoiser is close to its Gaussian structure, the three rows agree early (high noise) and the
+# net's row sharpens later.
+
+# %%
+gm, t18 = M["generalizing"], edm.sampling_steps(18)
+show = np.linspace(0, len(t18) - 2, 6).round().astype(int).tolist()  # steps shown (t > 0)
+xT1 = initial_noise(n_samples, tuple(gm["y"].shape[1:]), seed)[:1]
+est = {}
+for k, D in (("net", gm["net"]), ("D_L", gm["L18"]), ("D_G", gm["G"])):
+    _, traj = edm_sampler(D, xT1, return_trajectory=True)
+    est[k] = torch.cat([D(traj[i], float(t18[i])) for i in show]).clamp(-1, 1)
+fig = image_grid(est, title="D(x_t; t) along each sampler's path, t = " + ", ".join(f"{float(t18[i]):.3g}" for i in show))
 
 # %% [markdown]
 # ## 4. Identity at low noise: the share of the noise removed (App D, Fig 15)

@@ -90,6 +90,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from gendiff import edm
 from gendiff.cache import get_model
 from gendiff.data import load_dataset
 from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
@@ -106,14 +107,15 @@ data = load_dataset(dataset, size=size, data_path=data_path)
 x_T = initial_noise(n_samples, tuple(data.shape[1:]), seed)
 
 
-def snapshot_curve(n_train, train_seed):
+def snapshot_curve(n_train, train_seed, all_sigmas=False):
     """Every snapshot of the net trained on n_train images at one training seed: samples and this notebook's
-    measures, one row per snapshot."""
+    measures, one row per snapshot; with all_sigmas, also RMSE(net, D_G) at every level (one row per snapshot and
+    level)."""
     cfg = NetConfig(N=n_train, dataset=dataset, size=size, data_path=data_path, channels=channels, steps=steps,
                     snapshots=tuple(snapshots), seed=train_seed)
     y, y_out = cfg.split(n_eval)
     G, E = GaussianDenoiser.from_data(y), EmpiricalDenoiser(y)
-    rows, samples = [], {}
+    rows, samples, prof = [], {}, []
     for step in tqdm(cfg.snapshots, desc=f"N={n_train}, seed {train_seed}: snapshots", leave=False):
         net, _ = get_model(cfg, device="cpu", snapshot=step)
         xs = edm_sampler(net, x_T, num_steps=18).clamp(-1, 1)
@@ -123,14 +125,17 @@ def snapshot_curve(n_train, train_seed):
                          rmse_DG=score_field_rmse(net, G, y_out, report_sigma, generator=gen()),
                          rmse_DM_train=score_field_rmse(net, E, y[:n_eval], report_sigma, generator=gen()),
                          heldout_loss=heldout_edm_loss(net, y_out, seed=stream_seed(seed, "heldout-loss"))))
-    return rows, samples, y
+        prof += [dict(seed=train_seed, step=step, sigma=sg, rmse=score_field_rmse(net, G, y_out, sg, generator=gen()))
+                 for sg in (edm.sigma_grid(10).tolist() if all_sigmas else [])]
+    return rows, samples, y, prof
 
 
-rows, samples = [], {}  # tidy: one row per (N, seed, snapshot)
+rows, samples, profiles = [], {}, []  # tidy: one row per (N, seed, snapshot), and per (seed, snapshot, sigma)
 for s in tqdm(seeds, desc="training seeds"):
-    r, samples[s], y = snapshot_curve(N, s)
+    r, samples[s], y, prof = snapshot_curve(N, s, all_sigmas=True)
     rows += r + snapshot_curve(N_control, s)[0]
-curves = pd.DataFrame(rows)
+    profiles += prof
+curves, profiles = pd.DataFrame(rows), pd.DataFrame(profiles)
 main, ctrl = curves[curves.N == N], curves[curves.N == N_control]
 per_seed = []  # the statistics of each seed's own curves
 for s in seeds:
@@ -165,6 +170,20 @@ for ax, (data_, y_, title) in zip(axes, ((pd.concat([dg, dm]), "value", f"RMSE a
         ax.axvline(per_seed.step_loss[s], color="red", lw=1, ls="--")
     ax.set(xscale="log", xlabel="training step", ylabel="", title=title)
     ax.legend(fontsize=7)
+fig.tight_layout()
+
+# %% [markdown]
+# The counterpart of Li et al. 2024, Fig. 8 (a): the distance to $D_G$ at every noise level, one line per snapshot of
+# the $N = 64$ net (bands: 95 % t-interval over seeds). Memorization shows where the late snapshots move away from
+# $D_G$ again.
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 4.2))
+sns.lineplot(profiles.assign(step="step " + profiles.step.astype(str)), x="sigma", y="rmse", hue="step",
+             palette="viridis", marker="o", errorbar=t_ci, ax=ax)
+ax.set(xscale="log", yscale="log", xlabel="σ", ylabel="RMSE(net, D_G), held-out inputs",
+       title=f"N = {N}: distance to D_G per snapshot (Li et al. 2024, Fig. 8a)")
+ax.legend(fontsize=7, ncol=2)
 fig.tight_layout()
 
 # %% [markdown]

@@ -77,12 +77,13 @@ import time
 
 import matplotlib.pyplot as plt
 import pandas as pd
+import torch
 
 from gendiff import analytic, edm
 from gendiff.cache import get_model
 from gendiff.classifier import feature_rmse, get_classifier, prediction_measures
 from gendiff.data import LABELLED, load_dataset
-from gendiff.device import stream_seed
+from gendiff.device import stream, stream_seed
 from gendiff.metrics import pixel_rmse, ssim
 from gendiff.plots import image_grid, style
 from gendiff.progress import tqdm
@@ -155,6 +156,21 @@ for name, D in tqdm(dens.items(), desc="samples"):
                                 "confidence": prediction_measures(clf, xs)["confidence"]} if clf is not None else {})})
 fig = image_grid(rows)
 pd.DataFrame(sample_measures).set_index("denoiser").round(3)
+
+# %% [markdown]
+# The counterpart of Niedoba et al. 2025, Fig. 2 (right): one denoising step from the same noisy inputs (two training
+# images plus the same noise) at three noise levels where nets and $D_M$ part ways. $D_M$ returns a training image;
+# the nets and the patch composite (calibrated to c = 16) return something else, and alike.
+
+# %%
+t3 = sorted({min(sigmas, key=lambda x: abs(x - v)) for v in (0.47, 1.5, 4.07)})  # grid levels nearest
+x2 = y[:2]
+eps = torch.randn(x2.shape, generator=stream(seed, "eval", 2))
+one_step = {"clean": torch.cat([x2] * len(t3)), "noisy": torch.cat([x2 + t * eps for t in t3]).clamp(-1, 1)}
+for label, D in [("D_M", dens_of[sample_net]["D_M"])] + [(f"net c={c}", results[c]["net"]) for c in channel_bases] + \
+        [("PSPC-Square", dens_of[sample_net]["PSPC-Square"]), ("D_G", dens_of[sample_net]["D_G"])]:
+    one_step[label] = torch.cat([D(x2 + t * eps, t) for t in t3]).clamp(-1, 1)
+fig = image_grid(one_step, title="one step D(x + σ ε; σ), columns: two inputs at σ = " + ", ".join(f"{t:.3g}" for t in t3))
 
 # %% [markdown]
 # **Tests (declared at the top)** (forward process, mean MSE over the levels in a band, every net):
