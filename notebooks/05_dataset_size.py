@@ -37,7 +37,7 @@ seeds = [0, 1, 2]
 dataset = "mnist"
 size = 16
 data_path = None  # for the folder and npz datasets
-Ns = [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
+Ns = [8, 16, 32, 64, 128, 256, 1024, 4096]  # doubling around d = 256, where the transition is; coarser above
 channels = 16
 steps = 1200
 n_samples = 100
