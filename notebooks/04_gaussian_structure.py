@@ -386,8 +386,10 @@ r_top = ident[ident.sigma == s_top].groupby("denoiser").r.mean()
 
 def reading(name, N_):
     k = f"net, {name}"
-    trend = ("falls as σ falls: it approaches the identity" if ms[k] > 0 else
-             "does not fall as σ falls: it does not approach the identity")
+    e_k = Estimate.t_interval(slopes[slopes.denoiser == k].slope)
+    trend = ("falls as σ falls: it approaches the identity" if e_k.lo is not None and e_k.lo > 0 else
+             "rises as σ falls" if e_k.hi is not None and e_k.hi < 0 else
+             f"does not clearly fall as σ falls (slope {e_k})")
     return (f"the {name} net (N = {N_}) removes a share {r_min[k]:.2f} of the noise at σ = {min(sigmas):.3g} and "
             f"{r_top[k]:.2f} at σ = {s_top:.3g} (slope {ms[k]:+.2f}, mean over seeds; $D_G$ {r_min[f'D_G, {name}']:.2f}, "
             f"$D_M$ {r_min[f'D_M, {name}']:.3g} at σ = {min(sigmas):.3g}); its share {trend}")
