@@ -47,8 +47,8 @@ n_samples = 8
 # %% [markdown]
 # ## Claims, declared before anything is computed
 # One training seed per net here, and the verdicts are point values: calibrating PSPC-Flex and ELS to a net and
-# sampling with every analytic denoiser takes about 3 minutes per net on 2 CPU cores, so three seeds of the four nets
-# would add about 25 minutes to the study (over its budget). Each verdict on samples names the measure that decides
+# sampling with every analytic denoiser is the study's costliest step per net (this notebook's run time is in its
+# results), and three seeds would triple it, over the study's time budget. Each verdict on samples names the measure that decides
 # it: pixel RMSE for `002-leaderboard-samples`, 1 − SSIM for `002-leaderboard-samples-ssim` (declared before either
 # was computed with SSIM). The wrong world for both: a global denoiser (D_G, D_M, smoothed D_M) whose samples are
 # nearer the net's than every local one's.
