@@ -14,13 +14,17 @@ from .locality import calibrate, sensitivity_heatmaps
 from .progress import tqdm
 
 FLEX_LAMBDAS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9, 1.0)
-ELS_SIZES = (1, 3, 5, 7, 9)
 SMOOTH_ALPHAS = (0.05, 0.1, 0.2, 0.4)
 
 
 def square_sizes(side: int) -> list[int]:
     """Odd patch sizes up to the image side, and the side itself (= D_M)."""
     return sorted(set(list(range(1, side, 2)) + [side]))
+
+
+def els_sizes(side: int) -> list[int]:
+    """The ELS candidates: the same patch sizes as PSPC-Square's, odd only (an ELS patch is centred on its pixel)."""
+    return [s for s in square_sizes(side) if s % 2 == 1]
 
 
 def heatmaps(cfg, net, x0: torch.Tensor, sigmas, *, snapshot=None, seed: int = 0, progress: bool = True,
@@ -61,7 +65,7 @@ def calibrated(cfg, net, y: torch.Tensor, x_cal: torch.Tensor, sigmas, heat: tor
         out["flex"], out["tables"]["flex"] = calibrate(lambda lam: PSPCFlex(y, heat, sigmas, lam), FLEX_LAMBDAS,
                                                        net, x_cal, sigmas, generator=g)
         if els:
-            out["els"], out["tables"]["els"] = calibrate(lambda s: ELSDenoiser(y, s), ELS_SIZES, net, x_cal[:n_els],
+            out["els"], out["tables"]["els"] = calibrate(lambda s: ELSDenoiser(y, s), els_sizes(side), net, x_cal[:n_els],
                                                          sigmas, generator=g)
         _, t = calibrate(lambda a: SmoothedEmpiricalDenoiser(y, a, n_draws=8), SMOOTH_ALPHAS, net, x_cal, sigmas,
                          generator=g)
@@ -71,7 +75,7 @@ def calibrated(cfg, net, y: torch.Tensor, x_cal: torch.Tensor, sigmas, heat: tor
 
     params = dict(sigmas=sigmas, y=float(y.double().sum()), x_cal=float(x_cal.double().sum()), n=x_cal.shape[0],
                   heat=float(heat.double().sum()), seed=seed, els=els, n_els=n_els, snapshot=snapshot,
-                  cands=[square_sizes(side), FLEX_LAMBDAS, ELS_SIZES, SMOOTH_ALPHAS])
+                  cands=[square_sizes(side), FLEX_LAMBDAS, els_sizes(side), SMOOTH_ALPHAS])
     return derived(cfg, "calibrated", params, compute)
 
 

@@ -141,16 +141,20 @@ def memorization_fraction(x: torch.Tensor, y: torch.Tensor, ratio: float = 1 / 3
     return float((nn_ratio(x, y) < ratio).double().mean())
 
 
-def near_copy_rate(x: torch.Tensor, y: torch.Tensor, y_ref: torch.Tensor, level: float = 0.05) -> float:
+def near_copy_rate(x: torch.Tensor, y: torch.Tensor, y_ref: torch.Tensor, level=0.05):
     """Share of samples x nearer to the training set y than the ``level`` quantile of new real images' own nearest
     training distances (y_ref, never trained on): a memorization rule calibrated on the data. New images drawn like
     y_ref score ``level`` on average; copies of training images score 1. Unlike d1/d2 < 1/3 it does not depend on
-    how near the second training image is."""
-    if not 0.0 < level < 1.0:
-        raise GendiffError(f"level must be in (0, 1), got {level!r}")
+    how near the second training image is. ``level`` may be a list of levels: then a list of shares, from one
+    nearest-neighbour search."""
+    levels = [level] if isinstance(level, (int, float)) else list(level)
+    for lv in levels:
+        if isinstance(lv, bool) or not isinstance(lv, (int, float)) or not 0.0 < lv < 1.0:
+            raise GendiffError(f"level must be in (0, 1), got {lv!r}")
     d1 = nearest_neighbors(x, y)[0][:, 0].double()
-    q = torch.quantile(nearest_neighbors(y_ref, y)[0][:, 0].double(), level)
-    return float((d1 < q).double().mean())
+    q = torch.quantile(nearest_neighbors(y_ref, y)[0][:, 0].double(), torch.tensor(levels, dtype=torch.float64))
+    shares = [float((d1 < qi).double().mean()) for qi in q]
+    return shares[0] if isinstance(level, (int, float)) else shares
 
 
 def log_crossing(xs, ys, level: float = 0.5) -> float:
@@ -164,6 +168,28 @@ def log_crossing(xs, ys, level: float = 0.5) -> float:
             t = (ys[i] - level) / (ys[i] - ys[i + 1])
             return float(np.exp(np.log(xs[i]) + t * (np.log(xs[i + 1]) - np.log(xs[i]))))
     return float("nan")
+
+
+def participation_ratio(x: torch.Tensor) -> float:
+    """(tr Sigma)^2 / tr(Sigma^2) of the images x (N, ...): the number of directions the data's variance effectively
+    spreads over (1 for data on a line, d for isotropic data). A data statistic of Sigma0, next to d."""
+    y = flat(x).double()
+    if y.shape[0] < 2:
+        raise GendiffError(f"participation_ratio needs at least 2 images, got {y.shape[0]}")
+    ev = torch.linalg.eigvalsh(torch.cov(y.T)).clamp_min(0)
+    return float(ev.sum() ** 2 / ev.pow(2).sum())
+
+
+def fit_power_law(xs, ys) -> tuple[float, float]:
+    """(a, b) of y = a x^b, least squares in log-log (a scaling rule such as N* = a d^b); needs two distinct x."""
+    import numpy as np
+
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    if xs.shape != ys.shape or xs.size < 2 or np.any(xs <= 0) or np.any(ys <= 0) or np.ptp(np.log(xs)) == 0:
+        raise GendiffError(f"fit_power_law needs >= 2 positive pairs with distinct x, got x={xs.tolist()}, "
+                           f"y={ys.tolist()}")
+    b, log_a = np.polyfit(np.log(xs), np.log(ys), 1)
+    return float(np.exp(log_a)), float(b)
 
 
 def ssim(a: torch.Tensor, b: torch.Tensor, win_size: int = 7) -> float:

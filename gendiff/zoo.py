@@ -15,7 +15,7 @@ from ._checks import GendiffError, check_choice, check_int, check_positive
 from .data import DATASETS, disjoint_split, load_dataset, permutation, subset
 from .edm import P_MEAN, P_STD, EDMPrecond
 
-ARCHS = ("unet",)
+ARCHS = ("unet", "mlp")  # "mlp": a second architecture family, global (no convolution), for notebook 09
 
 
 class UNetF(nn.Module):
@@ -125,8 +125,15 @@ class NetConfig:
         return self.training_set(), x[permutation(x.shape[0], self.data_seed)[-n_heldout:]]
 
     def build(self, shape: tuple) -> EDMPrecond:
-        """A freshly initialised denoiser for images of ``shape`` (C, H, W), seeded by ``seed``."""
+        """A freshly initialised denoiser for images of ``shape`` (C, H, W), seeded by ``seed``. For arch "unet",
+        ``channels`` is the channel base and ``layers_per_block`` the ResNet layers per block; for arch "mlp" (a plain
+        MLP on the flattened image, ``gendiff.nets.MLP``) they are the hidden width and the number of hidden layers."""
+        from .nets import MLP
+
         torch.manual_seed(self.seed)
+        if self.arch == "mlp":
+            return EDMPrecond(MLP(math.prod(shape), hidden=self.channels, depth=self.layers_per_block, seed=self.seed),
+                              shape=shape)
         return EDMPrecond(UNetF(build_unet(self.channels, shape[0], shape[-1], self.layers_per_block)), shape=shape)
 
 

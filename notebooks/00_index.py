@@ -50,6 +50,7 @@
 # | [09_locality](09_locality.ipynb) | Niedoba et al. 2025, Figs. 2–4: net vs $D_M$ over σ; gradient-sensitivity maps and their size vs σ; patch posteriors per patch size |
 # | [10_pspc](10_pspc.ipynb) | Niedoba et al. 2025, Figs. 7, 9: PSPC-Square / Flex vs $D_M$, $D_G$, ELS, smoothed $D_M$ against each net, forward and reverse; samples |
 # | [11_leaderboard](11_leaderboard.ipynb) | beyond the papers: every analytic denoiser vs every net, by noise band and on samples, winner per column |
+# | [12_transition_scaling](12_transition_scaling.ipynb) | beyond the papers: where memorization ends ($N^\star$) across resolutions and datasets; a scaling rule and its prediction for a held-back setting |
 
 # %% tags=["parameters"]
 profile = "default"

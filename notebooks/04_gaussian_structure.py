@@ -34,7 +34,7 @@
 profile = "default"
 results_dir = None  # where the claims are recorded (null: runs/<profile>/results)
 seed = 0
-seeds = [0, 1, 2]  # training seeds of the identity check (section 4)
+seeds = [0, 1, 2]  # training seeds: every verdict is a mean with its 95 % t-interval over them
 dataset = "mnist"
 size = 16
 N_gen = 4096
@@ -47,17 +47,21 @@ adam_epochs = 100  # the paper's
 adam_sigmas = [4.07, 1.5, 0.47]
 n_samples = 8
 sv_k = 50
+P_std_wide = 2.4  # section 5: the wider training-noise law, ln sigma ~ N(P_mean, P_std_wide^2)
 
 
 # %% [markdown]
 # ## Claims, declared before anything is computed
-# The distillations (sections 1-3) use the first training seed's nets only, so their rows are single-seed values.
-# (An earlier cost estimate that made them too slow to repeat came from a machine shared with other jobs; this
-# notebook's own run time is in its results. Running sections 1-3 per seed is the next step.) The identity check
-# (section 4) runs on every training seed (the nets are shared with notebook 03) and is decided on the 95 %
-# t-interval over seeds. The paper's thresholds are fixed here as the paper states them. Bundled checks of earlier
-# versions are separate rows: the paper's pattern for the generalizing net, the memorizing net's side, and the
-# linear structure of W_L.
+# Every statistic is computed per training seed (initialisation and noise stream; the same data, the same pairs for
+# the distillation, the same evaluation noise) and reported as the mean with its 95 % Student-t interval over
+# seeds; a test *holds* when the whole interval is on the declared side, *differs* when it is wholly on the other
+# side, *inconclusive* otherwise. The nets are shared with notebook 03. The figures of Algorithm 1, the singular
+# vectors and the samples (sections 2-3) show the first seed's nets. The paper's thresholds are fixed here as the
+# paper states them. Bundled checks of earlier versions are separate rows: the paper's pattern for the generalizing
+# net, the memorizing net's side, and the linear structure of W_L.
+#
+# One more claim tests our own explanation of a `differs` row rather than the paper: section 5 retrains the
+# generalizing net with a wider training-noise law and asks whether $D_L$'s high-noise gap to $D_G$ closes.
 
 # %%
 from gendiff.study import Claims, Estimate, above, below, between, say
@@ -66,30 +70,36 @@ claims = Claims("04_gaussian_structure", profile, results_dir)
 RMSE_PAPER, NMSE_PAPER = 0.05, 0.2  # Li et al. 2024, Figs. 3-4
 LI = "Li et al. 2024"
 claims.declare("001-rmse-DL-net", "Linear distillation D_L matches the net at high [20, 80] and low [0.002, 0.1] noise",
-               source=f"{LI}, Fig. 3", paper=f"RMSE < {RMSE_PAPER}", statistic="largest RMSE(D_L, net) per band",
+               source=f"{LI}, Fig. 3", paper=f"RMSE < {RMSE_PAPER}", statistic="per training seed, the largest RMSE(D_L, net) per band; mean and 95 % t-interval "
+                         "over seeds",
                tests={"high": below(RMSE_PAPER), "low": below(RMSE_PAPER)},
                differs="the net is not linear even where the paper finds it so")
 claims.declare("001-DL-DG", "D_L is close to D_G at all noise levels; weight NMSE(W_L, W_G) < 0.2 for most sigma",
                source=f"{LI}, Figs. 3-4", paper=f"RMSE < {RMSE_PAPER}, NMSE < {NMSE_PAPER}",
-               statistic="rmse_max: largest RMSE(D_L, D_G) over sigma; levels_ok: levels (of 10) with NMSE < 0.2 "
-                         "(unsquared, as the authors compute it), decided against the estimation floor f of W_L: "
-                         "value counts sqrt(NMSE^2 - f^2) < 0.2, the interval runs from NMSE < 0.2 (noise kept) to "
-                         "NMSE - 2 f < 0.2 (two floors of noise allowed)",
+               statistic="per training seed, rmse_max: largest RMSE(D_L, D_G) over sigma; levels_ok: levels (of 10) "
+                         "whose NMSE (unsquared, as the authors compute it) is < 0.2 once the estimation floor f of "
+                         "W_L is removed, sqrt(NMSE^2 - f^2); mean and 95 % t-interval over seeds",
                tests={"rmse_max": below(RMSE_PAPER), "levels_ok": above(6.5)},
-               differs="the net's linear part is not the Gaussian denoiser of its training set")
+               differs="the net's linear part is not the Gaussian denoiser of its training set (section 5 tests "
+                       "whether sparse training at high noise explains the high-noise gap: 001-noise-coverage)")
 claims.declare("001-gauss-vs-mem", "At intermediate noise a generalizing net sits closer to D_G than to D_M",
                source=f"{LI}, Figs. 3 and 5", paper="qualitative",
-               statistic="margin: smallest RMSE(net, D_M) - RMSE(net, D_G) at sigma = 1.5 and 0.47 (training inputs)",
-               tests={"margin": above(0.0)}, differs="the generalizing net is at least as near the memorizing optimum")
+               statistic="per training seed, margin: smallest RMSE(net, D_M) - RMSE(net, D_G) at sigma = 1.5 and 0.47 "
+                         "(training inputs); mean and 95 % t-interval over seeds",
+               tests={"margin": above(0.0)},
+               differs="the generalizing net is at least as near the memorizing optimum (whether more training "
+                       "changes that is tested by notebook 07's budget ladder, 001-budget-gen)")
 claims.declare("001-mem-near-DM", "A memorizing net sits closer to D_M than to D_G, and much closer to D_M than the "
                "generalizing net", source=f"{LI}, Fig. 5", paper="qualitative",
-               statistic="margin: smallest RMSE(net, D_G) - RMSE(net, D_M) at sigma = 1.5, 0.47; ratio: largest "
-                         "RMSE(mem. net, D_M) / RMSE(gen. net, D_M)",
+               statistic="per training seed, margin: smallest RMSE(net, D_G) - RMSE(net, D_M) at sigma = 1.5, "
+                         "0.47; ratio: largest RMSE(mem. net, D_M) / RMSE(gen. net, D_M) (nets of the same seed); "
+                         "mean and 95 % t-interval over seeds",
                tests={"margin": above(0.0), "ratio": below(0.5)},
                differs="small-N nets do not copy their training set (no memorization regime at this budget)")
 claims.declare("001-WL-structure", "W_L of the generalizing net is closer to its W_G than the memorizing net's",
                source=f"{LI}, Fig. 4", paper="qualitative",
-               statistic="margin: smallest NMSE(mem.) - NMSE(gen.) at sigma = 1.5 and 0.47",
+               statistic="per training seed, margin: smallest NMSE(mem.) - NMSE(gen.) at sigma = 1.5 and 0.47; "
+                         "mean and 95 % t-interval over seeds",
                tests={"margin": above(0.0)}, differs="the Gaussian structure does not depend on the regime")
 claims.declare("001-identity", "At low noise the networks approach the identity map", source=f"{LI}, App. D, Fig. 15",
                paper="qualitative",
@@ -99,6 +109,14 @@ claims.declare("001-identity", "At low noise the networks approach the identity 
                          "Control: the same slope for D_M (data only)",
                tests={"slope": above(0.0), "dm_slope": below(0.0)},
                differs="at low noise the nets keep removing the noise or pull inputs to training images")
+claims.declare("001-noise-coverage", "The high-noise gap between D_L and D_G comes from nets rarely trained at high noise: "
+               "a wider training-noise law closes it by at least half", source="ours: tests the explanation of 001-DL-DG",
+               paper="(not in the paper)",
+               statistic="per training seed, ratio: largest RMSE(D_L, D_G) over sigma >= 20 of the generalizing net "
+                         "trained with ln sigma ~ N(P_mean, P_std_wide^2), over the same for the default law (same "
+                         "seed, data, steps); mean and 95 % t-interval over seeds",
+               tests={"ratio": below(0.5)},
+               differs="under-training at high noise explains less than half of the gap")
 
 # %%
 import time
@@ -124,9 +142,15 @@ style()
 t_start = time.time()
 sigmas = edm.sigma_grid(10).tolist()
 regimes = {"generalizing": N_gen, "memorizing": N_mem}
+
+
+def net_config(N, s_, **kw):  # the nets of notebook 03 (and, with P_std=..., section 5's)
+    return NetConfig(N=N, dataset=dataset, size=size, channels=channels, steps=steps, seed=s_, **kw)
+
+
 M = {}
 for name, N in regimes.items():
-    cfg = NetConfig(N=N, dataset=dataset, size=size, channels=channels, steps=steps, seed=seed)
+    cfg = net_config(N, seed)
     net, info = get_model(cfg, device="cpu")
     y, y_out = cfg.split(n_eval)
     M[name] = dict(N=N, net=net, y=y, y_out=y_out, G=GaussianDenoiser.from_data(y), E=EmpiricalDenoiser(y))
@@ -136,41 +160,60 @@ for name, N in regimes.items():
 # ## 1. RMSE vs σ: $D_L$, $D_G$ and $D_M$ against the net (eq 10)
 # $D_L$ is distilled at the 10 levels from *held-out* images plus noise, as the authors do (a test split, or
 # Celeb-HQ for FFHQ nets): for a memorizing net, training images would ask a different question. The RMSE inputs
-# are training images plus fresh noise, the same draw for every denoiser, as in eq 10. Dashed: $D_G$ and $D_M$
-# against the net on held-out images.
+# are training images plus fresh noise, the same draw for every denoiser and seed, as in eq 10. Dashed: $D_G$ and
+# $D_M$ against the net on held-out images. Every net is distilled twice, from two independent pools of pairs: the
+# second fit tells how far $W_L$ moves from estimation noise alone (section 2). Lines: mean over training seeds;
+# bands: 95 % t-interval.
 
 # %%
-for name, m in M.items():
-    m["L"] = distill(m["net"], m["y_out"], sigmas, n_pairs=n_distill, seed=seed, progress=True)
-    # the same fit from an independent pool of pairs: how far W_L moves from estimation noise alone
-    m["L2"] = distill(m["net"], m["y_out"], sigmas, n_pairs=n_distill, seed=stream_seed(seed, "distill", 1))
-    g = stream(seed, "eval", 1)
-    x_eval = m["y"][torch.randint(0, m["y"].shape[0], (n_eval,), generator=g)]
-    rm = {k: [] for k in ("D_L", "D_G", "D_M", "D_L vs D_G", "D_G held-out", "D_M held-out")}
-    for s in tqdm(sigmas, desc=f"RMSE ({name})", leave=False):
-        gen = lambda: stream(seed, "eval")  # noqa: E731  the same noise for every denoiser
-        rm["D_L"].append(score_field_rmse(m["L"], m["net"], x_eval, s, generator=gen()))
-        rm["D_G"].append(score_field_rmse(m["G"], m["net"], x_eval, s, generator=gen()))
-        rm["D_M"].append(score_field_rmse(m["E"], m["net"], x_eval, s, generator=gen()))
-        rm["D_L vs D_G"].append(score_field_rmse(m["L"], m["G"], x_eval, s, generator=gen()))
-        rm["D_G held-out"].append(score_field_rmse(m["G"], m["net"], m["y_out"], s, generator=gen()))
-        rm["D_M held-out"].append(score_field_rmse(m["E"], m["net"], m["y_out"], s, generator=gen()))
-    m["rmse"] = {k: np.array(v) for k, v in rm.items()}
+RMSE_KEYS = ("D_L", "D_G", "D_M", "D_L vs D_G", "D_G held-out", "D_M held-out")
 
+
+def distillation_rows(net, m, s_, label):
+    """One row per sigma for one trained net: RMSEs (eq 10), NMSE(W_L, W_G), its estimation floor and the
+    singular-vector alignment; returns (rows, D_L). ``m`` holds the net's data and its D_G, D_M."""
+    L = distill(net, m["y_out"], sigmas, n_pairs=n_distill, seed=seed)
+    L2 = distill(net, m["y_out"], sigmas, n_pairs=n_distill, seed=stream_seed(seed, "distill", 1))
+    x_eval = m["y"][torch.randint(0, m["y"].shape[0], (n_eval,), generator=stream(seed, "eval", 1))]
+    rank = min(m["N"] - 1, m["G"].U.shape[0])  # directions of W_G beyond rank(Sigma0) are an arbitrary basis
+    rows = []
+    for k, sg in enumerate(sigmas):
+        gen = lambda: stream(seed, "eval")  # noqa: E731  the same noise for every denoiser and seed
+        W_G = m["G"].wiener(sg)[0]
+        row = {"seed": s_, "net": label, "sigma": sg,
+               "D_L": score_field_rmse(L, net, x_eval, sg, generator=gen()),
+               "D_G": score_field_rmse(m["G"], net, x_eval, sg, generator=gen()),
+               "D_M": score_field_rmse(m["E"], net, x_eval, sg, generator=gen()),
+               "D_L vs D_G": score_field_rmse(L, m["G"], x_eval, sg, generator=gen()),
+               "D_G held-out": score_field_rmse(m["G"], net, m["y_out"], sg, generator=gen()),
+               "D_M held-out": score_field_rmse(m["E"], net, m["y_out"], sg, generator=gen()),
+               "nmse": weight_nmse(L.W[k], W_G), "floor": nmse_noise_floor(L.W[k], L2.W[k], W_G),
+               "sv": float(singular_vector_alignment(L.W[k], m["G"].U, min(sv_k, rank), rank=rank).diagonal().mean())}
+        rows.append(row)
+    return rows, L
+
+
+dist_rows = []
+for s_ in tqdm(seeds, desc="distillation (training seeds)"):
+    for name, m in M.items():
+        net_s = m["net"] if s_ == seed else get_model(net_config(m["N"], s_), device="cpu")[0]
+        rows_s, L = distillation_rows(net_s, m, s_, name)
+        dist_rows += rows_s
+        if s_ == seed:
+            m["L"] = L  # the first seed's D_L: Algorithm 1, singular vectors and samples below
+dist = pd.DataFrame(dist_rows)
+long = dist.melt(id_vars=["seed", "net", "sigma"], value_vars=list(RMSE_KEYS), var_name="measure", value_name="rmse")
+long["measure"] = long.measure.map(lambda k: k if "vs" in k or "held" in k else f"{k} vs net")
 fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
-for ax, (name, m) in zip(axes, M.items()):
-    for k, st in (("D_L", "o-C0"), ("D_G", "s-C1"), ("D_M", "^-C2"), ("D_L vs D_G", "k:"), ("D_G held-out", "s--C1"),
-                  ("D_M held-out", "^--C2")):
-        ax.loglog(sigmas, m["rmse"][k], st, label=k if "vs" in k or "held" in k else f"{k} vs net")
+for ax, name in zip(axes, M):
+    sns.lineplot(long[long.net == name], x="sigma", y="rmse", hue="measure", style="measure", markers=True,
+                 errorbar=t_ci, ax=ax)
     ax.axhline(RMSE_PAPER, color="gray", lw=0.8)
     ax.axvspan(0.1, 20, color="orange", alpha=0.08)
-    ax.set(xlabel="σ", ylabel="RMSE (eq 10)", title=f"{name} net (N = {m['N']})")
+    ax.set(xscale="log", yscale="log", xlabel="σ", ylabel="RMSE (eq 10)", title=f"{name} net (N = {M[name]['N']})")
     ax.legend(fontsize=8)
 fig.tight_layout()
-for name, m in M.items():
-    print(name)
-    for k, v in m["rmse"].items():
-        print(f"   {k:11s}", np.array2string(v, precision=3))
+dist.groupby(["net", "sigma"])[list(RMSE_KEYS)].mean().unstack("net").round(3)  # mean over seeds
 
 # %% [markdown]
 # ## 2. $W_L\to W_G$: Algorithm 1 curves, weight NMSE at every level, singular vectors
@@ -179,20 +222,18 @@ for name, m in M.items():
 # noise alone gives, from two fits on independent pools (`nmse_noise_floor`). An NMSE near its floor says nothing
 # about the net.
 #
-# Left: Algorithm 1 with the paper's learning rates on our pool of pairs (16 Adam steps per epoch), with the
-# queries scaled by $1/\sqrt d$ before the weights as in the authors' model, so a step moves each weight by about
-# lr$/\sqrt d$. Dotted: the closed-form $W_L$ from the same pairs.
+# Left (first seed's generalizing net): Algorithm 1 with the paper's learning rates on our pool of pairs (16 Adam
+# steps per epoch), with the queries scaled by $1/\sqrt d$ before the weights as in the authors' model, so a step
+# moves each weight by about lr$/\sqrt d$. Dotted: the closed-form $W_L$ from the same pairs. Middle and right: mean
+# over training seeds, bands 95 % t-interval.
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-for name, m in M.items():
-    nm = [weight_nmse(m["L"].W[k], m["G"].wiener(s)[0]) for k, s in enumerate(sigmas)]
-    m["nmse"] = np.array(nm)
-    m["floor"] = np.array([nmse_noise_floor(m["L"].W[k], m["L2"].W[k], m["G"].wiener(s)[0])
-                           for k, s in enumerate(sigmas)])
-    line, = axes[1].loglog(sigmas, nm, "o-", label=f"{name} (closed form)")
-    axes[1].loglog(sigmas, m["floor"], "--", color=line.get_color(), label=f"{name}: estimation floor")
+w_long = dist.melt(id_vars=["seed", "net", "sigma"], value_vars=["nmse", "floor"], var_name="what")
+w_long["what"] = w_long.what.map({"nmse": "closed form", "floor": "estimation floor"})
+sns.lineplot(w_long, x="sigma", y="value", hue="net", style="what", markers=True, errorbar=t_ci, ax=axes[1])
 gm = M["generalizing"]
+nmse_first = dist[(dist.net == "generalizing") & (dist.seed == seed)].set_index("sigma").nmse
 adam_vs_lstsq = {}
 for s in adam_sigmas:
     Z, Y = distill_pairs(gm["net"], gm["y_out"], s, n_distill, generator=stream(seed, "distill"))
@@ -201,22 +242,18 @@ for s in adam_sigmas:
     adam_vs_lstsq[s] = weight_nmse(W_adam, distill_lstsq(Z, Y)[0])
     axes[0].semilogy(h["epoch"], h["nmse"], label=f"σ={s} (lr {paper_distill_lr(s):g})")
     k = min(range(len(sigmas)), key=lambda i: abs(sigmas[i] - s))
-    axes[0].axhline(gm["nmse"][k], ls=":", color=axes[0].lines[-1].get_color())
+    axes[0].axhline(nmse_first[sigmas[k]], ls=":", color=axes[0].lines[-1].get_color())
 axes[0].set(xlabel="epoch (Algorithm 1)", ylabel="NMSE(W_L, W_G)", title="generalizing net: Adam (dotted: closed form)")
 print("distance between the two distillations, NMSE(W_Adam, W_closed-form) on the same pairs:",
       {s: round(v, 4) for s, v in adam_vs_lstsq.items()})
 axes[0].legend(fontsize=8)
 axes[1].axhline(NMSE_PAPER, color="gray", lw=0.8)
-axes[1].set(xlabel="σ", ylabel="NMSE(W_L, W_G)", title="weights of D_L vs D_G")
+axes[1].set(xscale="log", yscale="log", xlabel="σ", ylabel="NMSE(W_L, W_G)", title="weights of D_L vs D_G")
 axes[1].legend(fontsize=8)
 for name, m in M.items():
-    rank = min(m["N"] - 1, m["G"].U.shape[0])  # directions of W_G beyond rank(Sigma0) are an arbitrary basis
-    m["sv_k"] = min(sv_k, rank)
-    diag = [float(singular_vector_alignment(m["L"].W[k], m["G"].U, sv_k, rank=rank).diagonal().mean())
-            for k in range(len(sigmas))]
-    m["sv_diag"] = np.array(diag)
-    axes[2].semilogx(sigmas, diag, "o-", label=name)
-axes[2].set(xlabel="σ", ylabel="mean |cos| of the leading singular vectors",
+    m["sv_k"] = min(sv_k, m["N"] - 1, m["G"].U.shape[0])
+sns.lineplot(dist, x="sigma", y="sv", hue="net", marker="o", errorbar=t_ci, ax=axes[2])
+axes[2].set(xscale="log", xlabel="σ", ylabel="mean |cos| of the leading singular vectors",
             title="alignment of W_L with U of D_G (k = " + ", ".join(str(m["sv_k"]) for m in M.values()) + ")")
 axes[2].legend(fontsize=8)
 fig.tight_layout()
@@ -225,12 +262,12 @@ k15 = min(range(len(sigmas)), key=lambda i: abs(sigmas[i] - 1.5))
 fig, axes = plt.subplots(1, 2, figsize=(9, 4))
 for ax, (name, m) in zip(axes, M.items()):
     ax.imshow(singular_vector_alignment(m["L"].W[k15], m["G"].U, m["sv_k"]), vmin=0, vmax=1, cmap="magma")
-    ax.set(title=f"{name}: σ = {sigmas[k15]:.2f}", xlabel="u_i of D_G", ylabel="singular vector of W_L")
+    ax.set(title=f"{name} (first seed): σ = {sigmas[k15]:.2f}", xlabel="u_i of D_G", ylabel="singular vector of W_L")
 fig.tight_layout()
 
 # %% [markdown]
 # ## 3. Samples from the same noise: net, $D_L$, $D_G$, $D_M$
-# Each denoiser runs through an 18-step Heun sampler, with $D_L$ distilled at that sampler's levels. The printed
+# The first seed's nets. Each denoiser runs through an 18-step Heun sampler, with $D_L$ distilled at that sampler's levels. The printed
 # numbers are the pixel RMSE between each denoiser's samples and the net's. Observation, not stated beforehand and
 # so not asserted: the generalizing net's samples lie closer to $D_L$ and $D_G$'s than to $D_M$'s, and the
 # memorizing net's the other way. The net's samples are sharp digits, though, and $D_G$'s are not. The Gaussian
@@ -280,8 +317,7 @@ fig = image_grid(est, title="D(x_t; t) along each sampler's path, t = " + ", ".j
 ident_rows = []
 for s_ in tqdm(seeds, desc="identity (training seeds)"):
     for name, N in regimes.items():
-        cfg = NetConfig(N=N, dataset=dataset, size=size, channels=channels, steps=steps, seed=s_)
-        net_s = M[name]["net"] if s_ == seed else get_model(cfg, device="cpu")[0]
+        net_s = M[name]["net"] if s_ == seed else get_model(net_config(N, s_), device="cpu")[0]
         ident_rows += [dict(seed=s_, denoiser=f"net, {name}", sigma=sg,
                             r=noise_removed(net_s, M[name]["y_out"], sg, generator=stream(seed, "eval")))
                        for sg in sigmas]
@@ -310,6 +346,41 @@ slopes = ident.groupby(["seed", "denoiser"]).apply(low_slope, include_groups=Fal
 slopes.groupby("denoiser").slope.agg(["mean", "min", "max", "count"]).round(2)  # count: training seeds
 
 # %% [markdown]
+# ## 5. Does the high-noise gap come from nets rarely trained there? (noise coverage)
+# EDM trains on $\ln\sigma\sim\mathcal N(P_{\rm mean}, P_{\rm std}^2)$ with $P_{\rm mean}=-1.2$, $P_{\rm std}=1.2$: a
+# draw above σ = 20 is a 3.5-standard-deviation event, so in 1200 steps of batch 128 the net sees almost no
+# training inputs at the noise where $D_L$ is farthest from $D_G$. Our explanation of `001-DL-DG` was that the
+# nets are under-trained there. This section tests it: the generalizing net is retrained at every seed with the
+# same data, steps and batch but a wider law, $P_{\rm std}$ = `P_std_wide`, which puts a few per cent of the draws
+# above σ = 20, and the distillation of section 1 is repeated. Declared claim (`001-noise-coverage`): the largest
+# $D_L$-to-$D_G$ RMSE over σ ≥ 20 falls to at most half, seed by seed. The wrong world that fails it: the gap is
+# not a matter of coverage (at high noise the net's output is $c_{\rm out}F$ with $c_{\rm out}\to\sigma_{\rm data}$, so
+# an error in $F$ that more high-noise steps do not remove would keep it). The price of the wider law is fewer
+# draws at intermediate σ; the figure shows it next to the gain.
+
+# %%
+wide_rows = []
+gm = M["generalizing"]
+for s_ in tqdm(seeds, desc="wide noise law (training seeds)"):
+    net_w, info_w = get_model(net_config(N_gen, s_, P_std=P_std_wide), device="cpu")
+    wide_rows += distillation_rows(net_w, gm, s_, f"P_std = {P_std_wide:g}")[0]
+cover = pd.concat([dist[dist.net == "generalizing"].assign(net=f"P_std = {edm.P_STD:g} (default)"),
+                   pd.DataFrame(wide_rows)])
+fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+for ax, key, title in ((axes[0], "D_L vs D_G", "RMSE(D_L, D_G)"), (axes[1], "nmse", "NMSE(W_L, W_G)"),
+                       (axes[2], "D_G", "RMSE(net, D_G), training inputs")):
+    sns.lineplot(cover, x="sigma", y=key, hue="net", marker="o", errorbar=t_ci, ax=ax)
+    ax.set(xscale="log", yscale="log", xlabel="σ", ylabel=title, title=f"{title}: training-noise law")
+    ax.axvspan(20, max(sigmas), color="red", alpha=0.06)
+    ax.legend(fontsize=8, title="generalizing net")
+axes[0].axhline(RMSE_PAPER, color="gray", lw=0.8)
+axes[1].axhline(NMSE_PAPER, color="gray", lw=0.8)
+fig.tight_layout()
+gap = cover[cover.sigma >= 20 - 1e-9].groupby(["net", "seed"])["D_L vs D_G"].max().unstack("net")
+gap_ratio = gap[f"P_std = {P_std_wide:g}"] / gap[f"P_std = {edm.P_STD:g} (default)"]  # per seed, same seed's pair
+gap.assign(ratio=gap_ratio).round(4)  # the largest RMSE(D_L, D_G) over sigma >= 20, per training seed
+
+# %% [markdown]
 # ## Tests (declared at the top)
 # 1. *Generalizing vs memorizing (Fig 3 vs Fig 5).* At σ = 1.5 and 0.47, the generalizing net is closer to $D_G$
 #    than to $D_M$, and the memorizing net is closer to $D_M$ than to $D_G$.
@@ -319,41 +390,57 @@ slopes.groupby("denoiser").slope.agg(["mean", "min", "max", "count"]).round(2)  
 #    $r(\sigma)$ over σ ≤ 0.1 is positive (the nets remove less and less of the noise: they approach the identity);
 #    the control $D_M$ (of the generalizing net's training set) has a negative slope.
 # 4. The paper's absolute thresholds (RMSE < 0.05, NMSE < 0.2) are recorded as *holds* or *differs*, with our
-#    numbers next to them. The NMSE count is decided against the estimation floor: it is an interval, from the
-#    levels whose raw NMSE is below 0.2 to those within two floors of it; straddling 6.5 makes it *inconclusive*.
+#    numbers next to them. The NMSE count is taken per seed after the estimation floor is removed.
+# 5. *Noise coverage (ours).* Per seed, the high-noise gap of the net trained with the wider law is at most half the
+#    default net's.
 #
-# The next cell records the verdicts; the sentence under it is rendered from this run's numbers.
+# Each statistic is computed per training seed; the verdict is decided on its 95 % t-interval over seeds. The next
+# cell records the verdicts; the sentences under it are rendered from this run's numbers.
 
 # %%
-idx = {s: min(range(len(sigmas)), key=lambda i: abs(sigmas[i] - s)) for s in (1.5, 0.47)}
-G_, Mm = M["generalizing"]["rmse"], M["memorizing"]["rmse"]
-high = [i for i, s in enumerate(sigmas) if s >= 20]
-low = [i for i, s in enumerate(sigmas) if s <= 0.1]
-dl_high, dl_low = float(G_["D_L"][high].max()), float(G_["D_L"][low].max())
-dl_dg = float(G_["D_L vs D_G"].max())
-nmse_g = M["generalizing"]["nmse"]
-n_ok = int((nmse_g < NMSE_PAPER).sum())
-worst_dl_dg = sigmas[int(np.argmax(G_["D_L vs D_G"]))]
-fmt = lambda v: "/".join(f"{v[i]:.3f}" for i in idx.values())  # noqa: E731
-claims.record("001-rmse-DL-net", f"RMSE(D_L, net) high-noise max {dl_high:.3f}, low-noise max {dl_low:.3f}",
-              high=dl_high, low=dl_low)
-floor_g = M["generalizing"]["floor"]
-debiased = np.sqrt(np.clip(nmse_g**2 - floor_g**2, 0, None))  # noise adds in quadrature: ||E||^2 + ||W_L - W_G||^2
-levels_ok = Estimate(value=int((debiased < NMSE_PAPER).sum()), lo=n_ok, hi=int((nmse_g - 2 * floor_g < NMSE_PAPER).sum()),
-                     method="range over the estimation floor")
-claims.record("001-DL-DG", f"RMSE(D_L, D_G) max {dl_dg:.3f} (at σ={worst_dl_dg:.3g}); "
-              f"NMSE(W_L, W_G) < {NMSE_PAPER} at {n_ok}/10 levels (median {np.median(nmse_g):.2f}; "
-              f"estimation floor median {np.median(floor_g):.2f}; {int(levels_ok.value)}/10 with the floor removed)",
-              rmse_max=dl_dg, levels_ok=levels_ok)
-claims.record("001-gauss-vs-mem", f"σ=1.5/0.47, train inputs: gen. net to D_G {fmt(G_['D_G'])} vs D_M {fmt(G_['D_M'])}; "
-              f"held-out: D_G {fmt(G_['D_G held-out'])} vs D_M {fmt(G_['D_M held-out'])}",
-              margin=min(G_["D_M"][i] - G_["D_G"][i] for i in idx.values()))
-claims.record("001-mem-near-DM", f"mem. net to D_M {fmt(Mm['D_M'])} vs D_G {fmt(Mm['D_G'])}",
-              margin=min(Mm["D_G"][i] - Mm["D_M"][i] for i in idx.values()),
-              ratio=max(Mm["D_M"][i] / G_["D_M"][i] for i in idx.values()))
-nm_g, nm_m = M["generalizing"]["nmse"], M["memorizing"]["nmse"]
-claims.record("001-WL-structure", f"NMSE(W_L, W_G) σ=1.5/0.47: gen. {fmt(nm_g)} vs mem. {fmt(nm_m)}",
-              margin=min(nm_m[i] - nm_g[i] for i in idx.values()))
+def per_seed(f):  # f(rows of one seed, indexed by (net, sigma)) -> a number; its t-interval over seeds
+    return Estimate.t_interval([f(g.set_index(["net", "sigma"])) for _, g in dist.groupby("seed")])
+
+
+mid = [min(sigmas, key=lambda sg: abs(np.log(sg / t))) for t in (1.5, 0.47)]  # the grid levels nearest 1.5, 0.47
+high = [sg for sg in sigmas if sg >= 20 - 1e-9]
+low = [sg for sg in sigmas if sg <= 0.1 + 1e-9]
+mean = dist.groupby(["net", "sigma"]).mean(numeric_only=True)  # over seeds, for the sentences
+fmt = lambda net, k: "/".join(f"{mean.loc[(net, sg), k]:.3f}" for sg in mid)  # noqa: E731
+e_high = per_seed(lambda g: g.loc["generalizing"].loc[high, "D_L"].max())
+e_low = per_seed(lambda g: g.loc["generalizing"].loc[low, "D_L"].max())
+claims.record("001-rmse-DL-net", f"RMSE(D_L, net) high-noise max {e_high}, low-noise max {e_low}", high=e_high, low=e_low)
+
+
+def levels_ok(g):  # levels whose NMSE, with the estimation floor removed (noise adds in quadrature), is < 0.2
+    g = g.loc["generalizing"]
+    return int((np.sqrt(np.clip(g.nmse**2 - g.floor**2, 0, None)) < NMSE_PAPER).sum())
+
+
+gen_mean = mean.loc["generalizing"]
+e_dg, e_ok = per_seed(lambda g: g.loc["generalizing"]["D_L vs D_G"].max()), per_seed(levels_ok)
+worst_dl_dg = gen_mean["D_L vs D_G"].idxmax()
+e_cover = Estimate.t_interval(gap_ratio)
+claims.record("001-noise-coverage", f"largest RMSE(D_L, D_G) over σ ≥ 20: default law "
+              f"{gap[f'P_std = {edm.P_STD:g} (default)'].mean():.3f}, P_std = {P_std_wide:g} "
+              f"{gap[f'P_std = {P_std_wide:g}'].mean():.3f} (means over {len(seeds)} seeds); ratio {e_cover}",
+              ratio=e_cover)
+claims.record("001-DL-DG", f"RMSE(D_L, D_G) max {e_dg} (largest on average at σ={worst_dl_dg:.3g}); levels with "
+              f"NMSE(W_L, W_G) < {NMSE_PAPER} once the estimation floor is removed: {e_ok} of 10 (raw NMSE median "
+              f"{gen_mean.nmse.median():.2f}, floor median {gen_mean.floor.median():.2f}); the wider training-noise law "
+              f"(001-noise-coverage, {claims.verdict('001-noise-coverage')}) scales the high-noise gap by {e_cover.value:.2f}",
+              rmse_max=e_dg, levels_ok=e_ok)
+e_gm = per_seed(lambda g: min(g.loc[("generalizing", sg), "D_M"] - g.loc[("generalizing", sg), "D_G"] for sg in mid))
+claims.record("001-gauss-vs-mem", f"σ=1.5/0.47, train inputs: gen. net to D_G {fmt('generalizing', 'D_G')} vs D_M "
+              f"{fmt('generalizing', 'D_M')}; held-out: D_G {fmt('generalizing', 'D_G held-out')} vs D_M "
+              f"{fmt('generalizing', 'D_M held-out')} (means over {len(seeds)} seeds)", margin=e_gm)
+e_mm = per_seed(lambda g: min(g.loc[("memorizing", sg), "D_G"] - g.loc[("memorizing", sg), "D_M"] for sg in mid))
+e_mr = per_seed(lambda g: max(g.loc[("memorizing", sg), "D_M"] / g.loc[("generalizing", sg), "D_M"] for sg in mid))
+claims.record("001-mem-near-DM", f"mem. net to D_M {fmt('memorizing', 'D_M')} vs D_G {fmt('memorizing', 'D_G')} "
+              f"(means over {len(seeds)} seeds)", margin=e_mm, ratio=e_mr)
+e_wl = per_seed(lambda g: min(g.loc[("memorizing", sg), "nmse"] - g.loc[("generalizing", sg), "nmse"] for sg in mid))
+claims.record("001-WL-structure", f"NMSE(W_L, W_G) σ=1.5/0.47: gen. {fmt('generalizing', 'nmse')} vs mem. "
+              f"{fmt('memorizing', 'nmse')} (means over {len(seeds)} seeds)", margin=e_wl)
 net_slopes = slopes[slopes.denoiser.str.startswith("net")].pivot_table(index="seed", columns="denoiser", values="slope")
 dm_slope = float(slopes.set_index("denoiser").slope["D_M, generalizing"])
 r_min = ident[ident.sigma == min(sigmas)].groupby("denoiser").r.mean()
@@ -362,18 +449,27 @@ claims.record("001-identity", f"{len(seeds)} seeds: log-log slope of r(σ) over 
               f" (D_M {dm_slope:+.2f}); r at σ={min(sigmas):.3g}: " +
               ", ".join(f"{c.split(', ')[1]} {r_min[c]:.2f}" for c in net_slopes),
               slope=Estimate.t_interval(net_slopes.min(axis=1)), dm_slope=dm_slope)
-claims.number("rmse", {k: {kk: v.tolist() for kk, v in m["rmse"].items()} for k, m in M.items()})
-claims.number("nmse", {k: m["nmse"].tolist() for k, m in M.items()})
-claims.number("nmse_floor", {k: m["floor"].tolist() for k, m in M.items()})
+for k in RMSE_KEYS + ("nmse", "floor", "sv"):
+    claims.number(k, {net: mean.loc[net, k].tolist() for net in M})  # means over seeds, per sigma
+claims.number("gap_high", gap.round(6).to_dict("list"))
 claims.number("nmse_adam_vs_closed_form", {str(k): v for k, v in adam_vs_lstsq.items()})
 claims.number("runtime_s", time.time() - t_start)
-say(f"On training inputs the generalizing net (N = {N_gen}) is {fmt(G_['D_G'])} (RMSE) from $D_G$ and "
-    f"{fmt(G_['D_M'])} from $D_M$ at σ = 1.5 / 0.47, so `001-gauss-vs-mem` **{claims.verdict('001-gauss-vs-mem')}**; "
-    f"the memorizing net (N = {N_mem}) is {fmt(Mm['D_M'])} from $D_M$ "
-    f"(`001-mem-near-DM` **{claims.verdict('001-mem-near-DM')}**). NMSE(W_L, W_G) of the generalizing net is "
-    f"below {NMSE_PAPER} at {n_ok} of 10 levels" + ("." if n_ok == len(sigmas) else "; where it is not: " + ", ".join(
-        f"{nmse_g[i]:.2f} (estimation floor {floor_g[i]:.2f}) at σ = {sigmas[i]:.3g}" for i in range(len(sigmas))
-        if nmse_g[i] >= NMSE_PAPER) + "."))
+nmse_g, floor_g = gen_mean.nmse, gen_mean.floor
+n_ok = int((nmse_g < NMSE_PAPER).sum())
+say(f"Over {len(seeds)} training seeds, on training inputs, the generalizing net (N = {N_gen}) is "
+    f"{fmt('generalizing', 'D_G')} (RMSE) from $D_G$ and {fmt('generalizing', 'D_M')} from $D_M$ at σ = 1.5 / 0.47, so "
+    f"`001-gauss-vs-mem` **{claims.verdict('001-gauss-vs-mem')}**; the memorizing net (N = {N_mem}) is "
+    f"{fmt('memorizing', 'D_M')} from $D_M$ (`001-mem-near-DM` **{claims.verdict('001-mem-near-DM')}**). The mean "
+    f"NMSE(W_L, W_G) of the generalizing net is below {NMSE_PAPER} at {n_ok} of 10 levels" +
+    ("." if n_ok == len(sigmas) else "; where it is not: " + ", ".join(
+        f"{nmse_g[sg]:.2f} (estimation floor {floor_g[sg]:.2f}) at σ = {sg:.3g}" for sg in sigmas
+        if nmse_g[sg] >= NMSE_PAPER) + "."))
+d15 = cover[cover.sigma == mid[0]].groupby("net").D_G.mean()
+say(f"Noise coverage: with P_std = {P_std_wide:g} the largest $D_L$-to-$D_G$ RMSE over σ ≥ 20 is "
+    f"{e_cover} times the default net's (per-seed ratio, mean [95 % t-interval]), so `001-noise-coverage` is "
+    f"**{claims.verdict('001-noise-coverage')}** against the declared half. At σ = 1.5 the wider law moves the net's "
+    f"RMSE to $D_G$ (training inputs) from {d15[f'P_std = {edm.P_STD:g} (default)']:.3f} (default) to "
+    f"{d15[f'P_std = {P_std_wide:g}']:.3f}.")
 claims.finish()
 
 # %% [markdown]

@@ -37,7 +37,7 @@ seeds = [0, 1, 2]
 dataset = "mnist"
 size = 16
 data_path = None  # for the folder and npz datasets
-Ns = [8, 16, 32, 64, 128, 256, 1024, 4096]  # doubling around d = 256, where the transition is; coarser above
+Ns = [8, 16, 32, 64, 128, 256, 1024, 4096]  # doubling up to d (256), where the transition is; coarser above
 channels = 16
 steps = 1200
 n_samples = 100
@@ -159,11 +159,12 @@ for s in tqdm(seeds, desc="training seeds"):
         if s == seeds[0]:
             ratios[N, "samples"] = r
         d1 = nearest_neighbors(xs, y)[0][:, 0].double()
+        near = dict(zip((near_level, 0.01, 0.1, 0.25), near_copy_rate(xs, y, y_out, [near_level, 0.01, 0.1, 0.25])))
         row = dict(seed=s, N=N, trained_now=info["trained"], memorized=float((r < 1 / 3).double().mean()),
-                   near_copy=near_copy_rate(xs, y, y_out, near_level), GL=generalization_score(xs, y),
+                   near_copy=near[near_level], GL=generalization_score(xs, y),
                    d1_rel=float(d1.median()) / heldout.set_index("N").d1_median[N])
         row |= {f"flagged_{t:.2f}": float((r < t).double().mean()) for t in (0.2, 0.5, 0.7)}
-        row |= {f"near_copy_{q:.2f}": near_copy_rate(xs, y, y_out, q) for q in (0.01, 0.1, 0.25)}
+        row |= {f"near_copy_{q:.2f}": near[q] for q in (0.01, 0.1, 0.25)}
         if clf is not None:
             m = prediction_measures(clf, xs)
             row |= dict(confidence=m["confidence"], class_entropy=m["class_entropy"])

@@ -44,6 +44,7 @@ snapshots = [100, 200, 300, 400, 600, 800, 1000, 1200, 1600, 2000]
 n_samples = 100
 n_eval = 256
 report_sigma = 1.5
+ladder_from = 600  # the budget ladder (section 2) uses the snapshots from this step on
 
 
 # %% [markdown]
@@ -57,6 +58,16 @@ report_sigma = 1.5
 # memorizes from the start gives `mem_at_min` near its final share; a held-out loss that keeps falling while the net
 # memorizes puts its minimum at the last snapshot, far from the one nearest $D_G$; and if the late rise were generic
 # training drift, the control would rise as much as the small-$N$ net (`rise_ratio` near 1).
+#
+# **The budget ladder (section 2).** Notebook 04 finds the generalizing net *not* nearer $D_G$ than $D_M$ at
+# σ = 1.5 (`001-gauss-vs-mem` differs), and 06 that small nets are under-trained. Is that our budget (1200 steps
+# of batch 128, about a thousandth of the images the paper's nets see) or MNIST? The learning rate is constant after
+# warm-up and the snapshots hold EMA weights, so the snapshot at step $k$ stands for a net trained for $k$ steps:
+# the snapshots from `ladder_from` to the end span half to 5/3 of the default budget, at three seeds, without new
+# nets. Two declared claims: as the budget grows, the control net ($N$ = `N_control`, generalizing) moves toward
+# $D_G$ relative to $D_M$, and the small-$N$ net moves toward $D_M$. The wrong world for the first: the shortfall
+# is a property of the data, and the margin stays flat or falls with more training. The ladder stops at 5/3 of the
+# budget, so any reach beyond it is an extrapolation of the fitted trend, reported as such.
 
 # %%
 from gendiff.study import Claims, Estimate, above, below, between, say
@@ -81,6 +92,20 @@ claims.declare("001-training-time-control", "The late rise of the distance to D_
                statistic="per training seed, rise_ratio: rise after the minimum at N_control / rise at N; mean "
                          "and 95 % t-interval over seeds",
                tests={"rise_ratio": below(0.5)}, differs="the late rise is training drift, not memorization")
+
+claims.declare("001-budget-gen", "More training moves the generalizing net toward D_G relative to D_M",
+               source=f"ours: tests the budget explanation of {LI}'s Figs. 3 and 5 at our scale (001-gauss-vs-mem)",
+               paper="(implied: the paper's nets are near D_G)",
+               statistic="per training seed, slope: least-squares slope of the margin RMSE(net, D_M) - RMSE(net, D_G) "
+                         "(training inputs, sigma = report_sigma) of the N_control net against log2(step), over the "
+                         "snapshots from ladder_from on; mean and 95 % t-interval over seeds",
+               tests={"slope": above(0.0)}, differs="more training does not bring the net nearer D_G than D_M")
+claims.declare("001-budget-mem", "More training moves the small-N net toward D_M", source=f"ours, after {LI}, Fig. 5",
+               paper="(implied)",
+               statistic="per training seed, slope: least-squares slope of RMSE(net, D_M) (training inputs, sigma = "
+                         "report_sigma) of the N net against log2(step), over the snapshots from ladder_from on; mean "
+                         "and 95 % t-interval over seeds",
+               tests={"slope": below(0.0)}, differs="the small-N net has stopped approaching D_M at this budget")
 
 # %%
 import time
@@ -125,6 +150,7 @@ def snapshot_curve(n_train, train_seed, all_sigmas=False):
         gen = lambda: stream(seed, "eval")  # noqa: E731
         rows.append(dict(N=n_train, seed=train_seed, step=step, memorized=memorization_fraction(xs, y),
                          rmse_DG=score_field_rmse(net, G, y_out, report_sigma, generator=gen()),
+                         rmse_DG_train=score_field_rmse(net, G, y[:n_eval], report_sigma, generator=gen()),
                          rmse_DM_train=score_field_rmse(net, E, y[:n_eval], report_sigma, generator=gen()),
                          heldout_loss=heldout_edm_loss(net, y_out, seed=stream_seed(seed, "heldout-loss")),
                          linearity=linearity_score(net, y_out[:h], y_out[h:2 * h], report_sigma, center=y.mean(0),
@@ -208,6 +234,50 @@ for label, step in (("nearest D_G", per_seed.step_DG[s0]), ("end", snapshots[-1]
 fig = image_grid(grid)
 
 # %% [markdown]
+# ## 2. The budget ladder
+# The margin RMSE(net, $D_M$) − RMSE(net, $D_G$) at σ = `report_sigma` on training inputs, as in notebook 04 (above 0:
+# nearer $D_G$), along the snapshots, and each seed's least-squares line in $\log_2$ step over the ladder (from
+# `ladder_from` on). Right: the small-$N$ net's distance to $D_M$ along the same ladder. Where the control's margin is
+# still below 0 at the last snapshot, the fitted line says at what step it would reach 0: an extrapolation, given in
+# multiples of the default budget of notebooks 03-05 (1200 steps).
+
+# %%
+curves["margin"] = curves.rmse_DM_train - curves.rmse_DG_train
+lad = curves[curves.step >= ladder_from]
+
+
+def ladder_slope(g, col):  # least-squares slope of one seed's column against log2(step) over the ladder
+    return np.polyfit(np.log2(g.step), g[col], 1)
+
+
+ladder = []
+for s in seeds:
+    b_gen, a_gen = ladder_slope(lad[(lad.N == N_control) & (lad.seed == s)], "margin")
+    b_mem, _ = ladder_slope(lad[(lad.N == N) & (lad.seed == s)], "rmse_DM_train")
+    last = curves[(curves.N == N_control) & (curves.seed == s) & (curves.step == snapshots[-1])].margin.iloc[0]
+    ladder.append(dict(seed=s, slope_gen=b_gen, slope_mem=b_mem, margin_last=last,
+                       zero_step=2 ** (-a_gen / b_gen) if b_gen > 0 and last < 0 else float("nan")))
+ladder = pd.DataFrame(ladder).set_index("seed")
+fig, axes = plt.subplots(1, 2, figsize=(13, 4))
+sns.lineplot(curves[curves.N == N_control], x="step", y="margin", marker="o", errorbar=t_ci, ax=axes[0],
+             label=f"N={N_control}")
+sns.lineplot(curves[curves.N == N], x="step", y="margin", marker="s", errorbar=t_ci, ax=axes[0], label=f"N={N}")
+grid_steps = np.geomspace(ladder_from, snapshots[-1], 20)
+for s in seeds:
+    b_gen, a_gen = ladder_slope(lad[(lad.N == N_control) & (lad.seed == s)], "margin")
+    axes[0].plot(grid_steps, a_gen + b_gen * np.log2(grid_steps), "k:", lw=0.8)
+axes[0].axhline(0, color="gray", lw=0.8)
+axes[0].axvspan(ladder_from, snapshots[-1], color="green", alpha=0.05)
+axes[0].set(xscale="log", xlabel="training step (budget)", ylabel="RMSE(net, D_M) - RMSE(net, D_G)",
+            title=f"nearer D_G (> 0) or D_M (< 0), σ = {report_sigma}, training inputs")
+sns.lineplot(curves[curves.N == N], x="step", y="rmse_DM_train", marker="o", errorbar=t_ci, ax=axes[1])
+axes[1].axvspan(ladder_from, snapshots[-1], color="green", alpha=0.05)
+axes[1].set(xscale="log", xlabel="training step (budget)", ylabel="RMSE(net, D_M), training inputs",
+            title=f"N = {N}: distance to the memorizing optimum")
+fig.tight_layout()
+ladder.round(4)
+
+# %% [markdown]
 # **Tests (declared at the top):**
 # 1. At $N = 64$ the distance to $D_G$ (σ = 1.5) falls then rises: its minimum over the snapshots is at least 5 %
 #    below both the first and the last snapshot's.
@@ -217,6 +287,8 @@ fig = image_grid(grid)
 #    nearest $D_G$.
 # 4. Control: is the rise specific to memorization? At $N = 4096$ the rise from the minimum to the last snapshot is
 #    less than half of the rise at $N = 64$.
+# 5. Budget ladder: per seed, the control's margin rises with $\log_2$ step over the ladder (slope > 0), and the
+#    small-$N$ net's distance to $D_M$ falls (slope < 0).
 
 # %%
 est = {k: Estimate.t_interval(per_seed[k].dropna()) if per_seed[k].notna().any() else float("nan")
@@ -233,6 +305,12 @@ claims.record("001-early-stop-heldout", f"lowest held-out loss at steps {steps_a
 claims.record("001-training-time-control", f"mean rise of RMSE to D_G after its minimum: {m.rise:.3f} at N={N} vs "
               f"{m.rise_c:.3f} at N={N_control} (memorized at most {ctrl.memorized.max():.0%})",
               rise_ratio=est["rise_ratio"])
+e_gen, e_mem = Estimate.t_interval(ladder.slope_gen), Estimate.t_interval(ladder.slope_mem)
+claims.record("001-budget-gen", f"N={N_control}: margin RMSE(net, D_M) - RMSE(net, D_G) at σ={report_sigma} "
+              f"{ladder.margin_last.mean():+.4f} at step {snapshots[-1]}; slope per doubling of steps {e_gen}",
+              slope=e_gen)
+claims.record("001-budget-mem", f"N={N}: RMSE(net, D_M) slope per doubling of steps {e_mem}", slope=e_mem)
+claims.number("ladder", ladder.reset_index().to_dict("records"))
 claims.number("best_step", per_seed.step_DG.tolist())
 claims.number("per_seed", per_seed.reset_index().to_dict("records"))
 claims.number("curves", curves.to_dict("records"))
@@ -251,3 +329,14 @@ say(f"At $N = {N}$, over {len(seeds)} training seeds, the distance to $D_G$ at �
     f"$N = {N_control}$ rises by {m.rise_c:.3f} after its minimum, against {m.rise:.3f} at $N = {N}$ (ratio "
     f"{est['rise_ratio']}). The paper's minimum is at 1.3 % of training (epoch 841 of 64210); ours is at "
     f"{m.step_DG / snapshots[-1]:.0%} of a much shorter run, on average.")
+zs = ladder.zero_step
+reach = ("the margin is already above 0 at the last snapshot for every seed" if (ladder.margin_last > 0).all() else
+         "the fitted lines do not rise, so no budget is predicted to bring it above 0" if zs.isna().all() else
+         f"extrapolating each seed's line, the margin would reach 0 at about {zs.min():.0f}-{zs.max():.0f} steps, "
+         f"{zs.min() / 1200:.1f}-{zs.max() / 1200:.1f} times the default budget (an extrapolation beyond the "
+         f"ladder's {snapshots[-1] / 1200:.2f})" if zs.notna().all() else
+         "for some seeds the line does not rise, so the budget that would close the gap is not determined")
+say(f"Budget ladder (steps {ladder_from}-{snapshots[-1]}): the generalizing net's margin (nearer $D_G$ when above 0) "
+    f"changes by {e_gen} per doubling of the budget (`001-budget-gen` **{claims.verdict('001-budget-gen')}**) and "
+    f"ends at {ladder.margin_last.mean():+.4f}; {reach}. The small-$N$ net's distance to $D_M$ changes by {e_mem} per "
+    f"doubling (`001-budget-mem` **{claims.verdict('001-budget-mem')}**).")

@@ -45,11 +45,13 @@ n_reverse = 32  # reverse trajectories per net
 n_heat = 8  # inputs averaged in each sensitivity map
 n_sigmas = 10
 heat_net = 16  # the channel base whose maps are shown
+mlp_width = 512  # the second architecture family, an MLP: its hidden width (parameters near the c-32 U-Net)
+mlp_depth = 3  # its hidden layers
 
 
 # %% [markdown]
 # ## Claims, declared before anything is computed
-# One training seed per net here (several seeds come with the evidence issue); the verdicts are point values.
+# One training seed per net here (why: the README's "Seeds and intervals"); the verdicts are point values.
 
 # %%
 from gendiff.study import Claims, Estimate, above, below, between, say
@@ -69,6 +71,14 @@ claims.declare("002-net-vs-DM-alike", "Nets of different width deviate from D_M 
                differs="each width departs from D_M in its own direction: independent departures of equal size give "
                        "a ratio near 2, shared ones near 0; a correlation of log-MSE curves spanning four decades "
                        "(our earlier test) holds in both worlds")
+claims.declare("002-net-vs-DM-alike-arch", "A second architecture family (an MLP: no convolution, no locality built "
+               "in) deviates from D_M like the U-Nets", source=f"{NI}, Fig. 2 (left: several architectures)",
+               paper="qualitative",
+               statistic="alike_ratio_arch: largest (over the U-Nets) band-mean MSE(MLP, U-Net) / band-mean of "
+                         "(MSE(MLP, D_M) + MSE(U-Net, D_M)) / 2, forward process, sigma in [0.1, 20]",
+               tests={"alike_ratio_arch": below(0.5)},
+               differs="the shared departure from D_M belongs to the convolutional U-Net (its locality), not to "
+                       "trained denoisers in general")
 claims.declare("002-locality-low", "At the lowest noise the gradient sensitivity is local: 50 % of the mass within "
                "3x3", source=f"{NI}, Figs. 3-4", paper="3x3 at t = 0.03 (32x32)",
                statistic="size_max: largest (over nets) median 50 % square side at sigma = 0.002 (sides are odd)",
@@ -97,7 +107,7 @@ from gendiff.locality import centred_square_sizes, no_locality_sizes
 from gendiff.plots import style
 from gendiff.progress import tqdm
 from gendiff.sampling import initial_noise
-from gendiff.zoo import NetConfig
+from gendiff.zoo import NetConfig, n_params
 
 style()
 t_start = time.time()
@@ -129,6 +139,27 @@ axes[1].set(xlabel="σ", title="reverse process (each net's own trajectory)")
 for ax in axes:
     ax.axvspan(0.3, 10, color="orange", alpha=0.08, label="paper's band")
     ax.legend(fontsize=8)
+fig.tight_layout()
+
+# %% [markdown]
+# ### A second architecture family (Niedoba et al. 2025, Fig. 2 left)
+# The paper finds that different architectures depart from $D_M$ in the same way. Our zoo varies only the U-Net's
+# width, so a second family is trained like the zoo (same images, steps, batch, EDM preconditioning, seed): an MLP on
+# the flattened image, with no convolution and so no locality built in, of about the c = 32 U-Net's parameter count.
+# If the U-Nets' shared departure comes from their convolutional locality, the MLP departs its own way.
+
+# %%
+mlp_cfg = NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, arch="mlp", channels=mlp_width,
+                    layers_per_block=mlp_depth, steps=steps, seed=seed)
+mlp, _ = get_model(mlp_cfg, device="cpu")
+curves["MLP"] = dict(fwd=analytic.mse_to(mlp, {"D_M": E}, fwd)["D_M"])
+print("parameters:", {**{f"U-Net c={c}": n_params(n) for c, n in nets.items()}, "MLP": n_params(mlp)})
+fig, ax = plt.subplots(figsize=(6.5, 4))
+for c, cv in curves.items():
+    ax.loglog(sigmas, cv["fwd"], "o-" if c != "MLP" else "s--k", label=f"U-Net c={c}" if c != "MLP" else "MLP")
+ax.axvspan(0.3, 10, color="orange", alpha=0.08, label="paper's band")
+ax.set(xlabel="σ", ylabel="MSE(net, D_M)", title="forward process: two architecture families")
+ax.legend(fontsize=8)
 fig.tight_layout()
 
 # %% [markdown]
@@ -239,7 +270,7 @@ print("best patch size per σ (forward):", dict(zip([round(s, 3) for s in sigmas
 # 3. The best patch size (forward, vs the net) grows with σ: Spearman ρ ≥ 0.8.
 
 # %%
-peaks = {c: sigmas[int(np.argmax(cv["fwd"]))] for c, cv in curves.items()}
+peaks = {c: sigmas[int(np.argmax(curves[c]["fwd"]))] for c in channel_bases}
 logs = np.log([curves[c]["fwd"] for c in channel_bases])
 corr = np.corrcoef(logs)[np.triu_indices(len(channel_bases), 1)]
 alike = {}  # band-mean MSE between two nets over their mean band-mean MSE to D_M
@@ -249,6 +280,11 @@ for a, ca in enumerate(channel_bases):
         to_DM = [(u + v) / 2 for u, v in zip(curves[ca]["fwd"], curves[cb]["fwd"])]
         alike[(ca, cb)] = edm.band_mean(between_nets, sigmas, "pspc") / edm.band_mean(to_DM, sigmas, "pspc")
 alike_ratio = max(alike.values()) if alike else float("nan")
+alike_arch = {}  # the same ratio between the MLP and each U-Net
+for c in channel_bases:
+    between_nets = analytic.mse_to(mlp, {"other": nets[c]}, fwd)["other"]
+    to_DM = [(u + v) / 2 for u, v in zip(curves["MLP"]["fwd"], curves[c]["fwd"])]
+    alike_arch[c] = edm.band_mean(between_nets, sigmas, "pspc") / edm.band_mean(to_DM, sigmas, "pspc")
 rho = {c: spearmanr(sigmas, sizes[c][0.5]).statistic for c in channel_bases}
 low = {c: sizes[c][0.5][-1] for c in channel_bases}
 i30 = int(np.argmin(np.abs(np.log(sigmas) - np.log(30))))
@@ -265,6 +301,8 @@ claims.record("002-net-vs-DM", "MSE(net, D_M) peaks at σ = " + ", ".join(f"{p:.
               peak_lo=min(peaks.values()), peak_hi=max(peaks.values()))
 claims.record("002-net-vs-DM-alike", "MSE between nets / MSE to D_M, σ∈[0.1,20]: " + ", ".join(
               f"{r:.2f} (c={a} vs {b})" for (a, b), r in alike.items()), alike_ratio=alike_ratio)
+claims.record("002-net-vs-DM-alike-arch", "MSE(MLP, U-Net) / MSE to D_M, σ∈[0.1,20]: " + ", ".join(
+              f"{r:.2f} (c={c})" for c, r in alike_arch.items()), alike_ratio_arch=max(alike_arch.values()))
 claims.record("002-locality-low", "median 50% square at σ=0.002: " + ", ".join(f"{low[c]:.0f}" for c in channel_bases),
               size_max=max(low.values()))
 claims.record("002-locality", f"at σ={sigmas[i30]:.3g}: " + ", ".join(f"{sizes[c][0.5][i30]:.0f}" for c in channel_bases) +

@@ -28,6 +28,8 @@
 # *held-out* images (`gendiff.analytic.calibrated`), then evaluate on other inputs: the forward process of training
 # images and each net's own reverse trajectory. Baselines: $D_M$, $D_G$, the ELS machine (Kamb & Ganguli 2025,
 # patches from every position, zero padding) and a smoothed $D_M$ (after Scarvelis et al. 2023), both calibrated alike.
+# ELS is calibrated over the same patch sizes as PSPC-Square (`analytic.els_sizes`: the odd ones, up to 15 at 16 px),
+# so the two compete on equal candidates; ELS is calibrated on 8 of the held-out inputs, its costliest part.
 
 # %% tags=["parameters"]
 profile = "default"

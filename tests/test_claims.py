@@ -110,7 +110,7 @@ def test_plot_error_bars_are_the_verdicts_interval():
 def test_seeds_constraint_rejects_a_repeated_seed():
     from gendiff.study import params, runner
 
-    for nb in ("03", "04", "05", "06", "07", "08"):
+    for nb in ("03", "04", "05", "06", "07", "08", "12"):
         d = runner.notebook_parameters(runner.read_notebook(runner.resolve(nb)))
         assert len(d["seeds"]) >= 3, f"{nb}: the read-along profile trains at least 3 seeds"
         with pytest.raises(GendiffError, match="each training seed once"):

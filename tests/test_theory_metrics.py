@@ -233,3 +233,41 @@ def test_noise_removed_closed_forms():
     y = torch.ones(1, 1, 4, 4)  # snapping every input onto one training image far away: about |x - y| / sigma
     r = noise_removed(lambda z, s: y.expand_as(z), x[:10], 0.01, generator=g())
     assert r == pytest.approx(100.0, rel=0.01)
+
+
+def test_near_copy_rate_levels_match_single_calls():
+    from gendiff.metrics import near_copy_rate
+
+    g = torch.Generator().manual_seed(0)
+    y, y_ref, x = (torch.randn(n, 1, 4, 4, generator=g) for n in (50, 40, 30))
+    x[:10] = y[:10] + 1e-3  # ten copies: they are always near-copies
+    many = near_copy_rate(x, y, y_ref, [0.05, 0.5])
+    assert many == [near_copy_rate(x, y, y_ref, 0.05), near_copy_rate(x, y, y_ref, 0.5)]
+    assert many[0] >= 10 / 30 and many[1] >= many[0]
+    with pytest.raises(GendiffError, match="level must be in"):
+        near_copy_rate(x, y, y_ref, [0.05, 1.0])
+
+
+def test_participation_ratio_closed_forms():
+    from gendiff.metrics import participation_ratio
+
+    g = torch.Generator().manual_seed(0)
+    iso = torch.randn(20000, 16, generator=g)
+    assert participation_ratio(iso) == pytest.approx(16, rel=0.02)  # isotropic: every direction
+    line = torch.randn(500, 1, generator=g) * torch.ones(1, 16)
+    assert participation_ratio(line) == pytest.approx(1.0, rel=1e-6)  # one direction
+    two = torch.randn(20000, 16, generator=g) * torch.tensor([3.0, 1.0] + [0.0] * 14)
+    assert participation_ratio(two) == pytest.approx(100 / 82, rel=0.03)  # (9 + 1)^2 / (81 + 1)
+    with pytest.raises(GendiffError, match="at least 2"):
+        participation_ratio(iso[:1])
+
+
+def test_fit_power_law_recovers_exponent():
+    from gendiff.metrics import fit_power_law
+
+    a, b = fit_power_law([64, 144, 256], [0.35 * 64, 0.35 * 144, 0.35 * 256])
+    assert (a, b) == (pytest.approx(0.35), pytest.approx(1.0))
+    a, b = fit_power_law([64, 64, 256], [20.0, 30.0, 90.0])  # repeated x: the fit goes through the mean log
+    assert b == pytest.approx(np.log(90 / np.sqrt(600)) / np.log(4))
+    with pytest.raises(GendiffError, match="distinct x"):
+        fit_power_law([64, 64], [20.0, 30.0])

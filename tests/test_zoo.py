@@ -342,3 +342,20 @@ def test_with_seed_changes_only_the_training_seed():
         {k: v for k, v in a.to_dict().items() if k != "seed"}
     assert config_key(a) != config_key(b) and config_key(a.with_seed(0)) == config_key(a)
     assert torch.equal(a.training_set(), b.training_set())  # the same images
+
+
+def test_mlp_family_trains_and_caches_under_its_own_key(tmp_path):
+    from gendiff.nets import MLP
+    from gendiff.zoo import n_params
+
+    cfg = NetConfig(**{**TINY, "arch": "mlp", "channels": 24, "layers_per_block": 2})
+    assert config_key(cfg) != config_key(NetConfig(**{**TINY, "channels": 24, "layers_per_block": 2}))
+    net, info = get_model(cfg, progress=False, root=tmp_path, device="cpu")
+    assert isinstance(net.model, MLP) and info["trained"]
+    assert n_params(net) == (64 + 32) * 24 + 24 + 24 * 24 + 24 + 24 * 64 + 64  # width 24, two hidden layers, d = 64
+    again, info2 = get_model(cfg, progress=False, root=tmp_path, device="cpu")
+    assert not info2["trained"]
+    z = torch.randn(3, 1, 8, 8)
+    assert torch.equal(net(z, 0.5), again(z, 0.5)) and net(z, 0.5).shape == z.shape
+    with pytest.raises(GendiffError, match="arch"):
+        NetConfig(**{**TINY, "arch": "transformer"})

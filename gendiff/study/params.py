@@ -153,7 +153,7 @@ def validate(name: str, defaults: dict, params: dict, *, check_data: bool = True
                         raise GendiffError(f"parameter {k!r} of {where}: N={x} is larger than the dataset {ds!r} "
                                            f"({size} images)")
     if sizes:
-        env = {"max": max, "min": min, "sum": sum, "len": len, "set": set, "all": all, "any": any, "data_size": min(s for _, s in sizes), **merged}
+        env = {"max": max, "min": min, "sum": sum, "len": len, "set": set, "all": all, "any": any, "zip": zip, "range": range, "sorted": sorted, "list": list, "round": round, "data_size": min(s for _, s in sizes), **merged}
         for c in schema.get("_constraints", []):
             try:
                 ok = eval(c["check"], {"__builtins__": {}, **env})  # noqa: S307  (the project's own schema files)
