@@ -163,6 +163,12 @@ ax.legend(fontsize=8)
 fig.tight_layout()
 
 # %% [markdown]
+# *Added after seeing the figure, so it decides nothing:* at this budget the MLP is a weaker denoiser than the
+# U-Nets: it departs further from $D_M$ over most of the band and breaks down at the highest noise levels. So if
+# `002-net-vs-DM-alike-arch` differs, it says that this MLP's departure is not the U-Nets'; whether a well-trained
+# MLP would share it is not tested here.
+
+# %% [markdown]
 # ## 2 · Gradient sensitivity: how local is each output pixel?
 # Maps for every output pixel, by batched autograd (one backward pass gives all 256 rows of a Jacobian), averaged
 # over `n_heat` forward-process inputs; cached with the net and reused by notebooks 10–11.
