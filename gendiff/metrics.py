@@ -170,13 +170,18 @@ def log_crossing(xs, ys, level: float = 0.5) -> float:
     return float("nan")
 
 
+def covariance_spectrum(x: torch.Tensor) -> torch.Tensor:
+    """Eigenvalues of the sample covariance Sigma0 of the images x (N, ...), largest first (float64, clipped at 0)."""
+    y = flat(x).double()
+    if y.shape[0] < 2:
+        raise GendiffError(f"a covariance spectrum needs at least 2 images, got {y.shape[0]}")
+    return torch.linalg.eigvalsh(torch.cov(y.T)).clamp_min(0).flip(0)
+
+
 def participation_ratio(x: torch.Tensor) -> float:
     """(tr Sigma)^2 / tr(Sigma^2) of the images x (N, ...): the number of directions the data's variance effectively
     spreads over (1 for data on a line, d for isotropic data). A data statistic of Sigma0, next to d."""
-    y = flat(x).double()
-    if y.shape[0] < 2:
-        raise GendiffError(f"participation_ratio needs at least 2 images, got {y.shape[0]}")
-    ev = torch.linalg.eigvalsh(torch.cov(y.T)).clamp_min(0)
+    ev = covariance_spectrum(x)
     return float(ev.sum() ** 2 / ev.pow(2).sum())
 
 

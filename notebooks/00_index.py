@@ -41,16 +41,16 @@
 # |---|---|
 # | [01_linear_theory](01_linear_theory.ipynb) | Merger & Goldt 2025: $\rho_N=\mathcal N(\mu_0,\Sigma_0+cI)$, test loss, null directions, KL vs $N/d$, sampler bias, linear vs MLP |
 # | [02_gaussian_optimality](02_gaussian_optimality.ipynb) | Li et al. 2024: Theorem 1 on digits and MNIST, eq 7 trajectory, $D_G$ vs $D_M$ samples |
-# | [03_linearity](03_linearity.ipynb) | Li et al. 2024, Fig. 1, 10: the linearity score rises with $N$ (raw and centred forms) |
+# | [03_linearity](03_linearity.ipynb) | Li et al. 2024, Figs. 1, 10, 12–13: the linearity score rises with $N$ (raw and centred forms), and on a second dataset (digits) as memorization ends |
 # | [04_gaussian_structure](04_gaussian_structure.ipynb) | Li et al. 2024, Figs. 2–5, App D: $D_L$, $D_G$, $D_M$ vs the net; $W_L\to W_G$; memorizing vs generalizing |
 # | [05_dataset_size](05_dataset_size.ipynb) | Li et al. 2024, Fig. 6: memorized share, GL and distance to $D_G$ vs $N$; where the transition falls relative to $d$ |
 # | [06_capacity](06_capacity.ipynb) | Li et al. 2024, Fig. 7: channel base 4–32 at N = 64: memorization and distance to $D_G$ vs capacity |
 # | [07_training_time](07_training_time.ipynb) | Li et al. 2024, Fig. 8: snapshots of an over-parameterized net: distance to $D_G$ falls, then rises as memorization sets in; early stopping |
 # | [08_strong_generalization](08_strong_generalization.ipynb) | Li et al. 2024, Fig. 9: nets on disjoint halves give the same image from the same noise; small-data failure and its two fixes |
 # | [09_locality](09_locality.ipynb) | Niedoba et al. 2025, Figs. 2–4: net vs $D_M$ over σ; gradient-sensitivity maps and their size vs σ; patch posteriors per patch size |
-# | [10_pspc](10_pspc.ipynb) | Niedoba et al. 2025, Figs. 7, 9: PSPC-Square / Flex vs $D_M$, $D_G$, ELS, smoothed $D_M$ against each net, forward and reverse; samples |
+# | [10_pspc](10_pspc.ipynb) | Niedoba et al. 2025, Figs. 1, 2 (right), 7, 9: PSPC-Square / Flex vs $D_M$, $D_G$, ELS, smoothed $D_M$ against each net, forward and reverse; every denoiser on a shared reverse trajectory; samples |
 # | [11_leaderboard](11_leaderboard.ipynb) | beyond the papers: every analytic denoiser vs every net, by noise band and on samples, winner per column |
-# | [12_transition_scaling](12_transition_scaling.ipynb) | beyond the papers: where memorization ends ($N^\star$) across resolutions and datasets; a scaling rule and its prediction for a held-back setting |
+# | [12_transition_scaling](12_transition_scaling.ipynb) | beyond the papers: where memorization ends ($N^\star$) across resolutions and datasets (MNIST 8/12/16 px, digits 8 px); a scaling rule and its prediction for a held-back setting (digits at 16 px) |
 
 # %% tags=["parameters"]
 profile = "default"

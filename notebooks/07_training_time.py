@@ -255,7 +255,7 @@ for s in seeds:
     b_gen, a_gen = ladder_slope(lad[(lad.N == N_control) & (lad.seed == s)], "margin")
     b_mem, _ = ladder_slope(lad[(lad.N == N) & (lad.seed == s)], "rmse_DM_train")
     last = curves[(curves.N == N_control) & (curves.seed == s) & (curves.step == snapshots[-1])].margin.iloc[0]
-    ladder.append(dict(seed=s, slope_gen=b_gen, slope_mem=b_mem, margin_last=last,
+    ladder.append(dict(seed=s, slope_gen=b_gen, intercept_gen=a_gen, slope_mem=b_mem, margin_last=last,
                        zero_step=2 ** (-a_gen / b_gen) if b_gen > 0 and last < 0 else float("nan")))
 ladder = pd.DataFrame(ladder).set_index("seed")
 fig, axes = plt.subplots(1, 2, figsize=(13, 4))
@@ -263,9 +263,8 @@ sns.lineplot(curves[curves.N == N_control], x="step", y="margin", marker="o", er
              label=f"N={N_control}")
 sns.lineplot(curves[curves.N == N], x="step", y="margin", marker="s", errorbar=t_ci, ax=axes[0], label=f"N={N}")
 grid_steps = np.geomspace(ladder_from, snapshots[-1], 20)
-for s in seeds:
-    b_gen, a_gen = ladder_slope(lad[(lad.N == N_control) & (lad.seed == s)], "margin")
-    axes[0].plot(grid_steps, a_gen + b_gen * np.log2(grid_steps), "k:", lw=0.8)
+for s in seeds:  # each seed's fitted line, from the table above
+    axes[0].plot(grid_steps, ladder.intercept_gen[s] + ladder.slope_gen[s] * np.log2(grid_steps), "k:", lw=0.8)
 axes[0].axhline(0, color="gray", lw=0.8)
 axes[0].axvspan(ladder_from, snapshots[-1], color="green", alpha=0.05)
 axes[0].set(xscale="log", xlabel="training step (budget)", ylabel="RMSE(net, D_M) - RMSE(net, D_G)",

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 10 · PSPC: patch posterior composites reproduce the networks without training (Niedoba et al. 2025, Figs 7, 9)
+# # 10 · PSPC: patch posterior composites reproduce the networks without training (Niedoba et al. 2025, Figs 1, 2, 7, 9)
 #
 # **Claims (Niedoba et al. 2025).** Composites of patch posterior means — PSPC-Square (all $s \times s$ crops, $s$
 # scheduled with the noise) and PSPC-Flex (one crop per pixel from its gradient-sensitivity map, a mass fraction
@@ -173,6 +173,22 @@ for label, D in [("D_M", dens_of[sample_net]["D_M"])] + [(f"net c={c}", results[
         [("PSPC-Square", dens_of[sample_net]["PSPC-Square"]), ("D_G", dens_of[sample_net]["D_G"])]:
     one_step[label] = torch.cat([D(x2 + t * eps, t) for t in t3]).clamp(-1, 1)
 fig = image_grid(one_step, title="one step D(x + σ ε; σ), columns: two inputs at σ = " + ", ".join(f"{t:.3g}" for t in t3))
+
+# %% [markdown]
+# The counterpart of Niedoba et al. 2025, Fig. 1: every denoiser applied to the *same reverse-process states*, those
+# of the `sample_net` net's own trajectory from one noise draw (the first of the samples above), at four levels of its
+# 18-step schedule. The paper's point is that below $t\approx 3$ the nets depart from $D_M$ alike and that the patch
+# composite departs the same way; the reverse-process rows of the tests measure that, this figure only shows it.
+
+# %%
+traj = analytic.reverse_inputs(results[sample_net]["net"], x_T[:1])
+picks = sorted({min(range(len(traj)), key=lambda i: abs(traj[i][1] - v)) for v in (4.07, 1.5, 0.47, 0.15)})
+fig1 = {"input z_t": torch.cat([traj[i][0] for i in picks]).clamp(-1, 1)}
+for label, D in [("D_M", dens_of[sample_net]["D_M"])] + [(f"net c={c}", results[c]["net"]) for c in channel_bases] + \
+        [(k, dens_of[sample_net][k]) for k in ("PSPC-Square", "PSPC-Flex", "D_G")]:
+    fig1[label] = torch.cat([D(traj[i][0], traj[i][1]) for i in picks]).clamp(-1, 1)
+fig = image_grid(fig1, title=f"D(z_t; t) on the c={sample_net} net's reverse trajectory, columns: t = " +
+                 ", ".join(f"{traj[i][1]:.3g}" for i in picks))
 
 # %% [markdown]
 # **Tests (declared at the top)** (forward process, mean MSE over the levels in a band, every net):

@@ -115,3 +115,14 @@ def test_seeds_constraint_rejects_a_repeated_seed():
         assert len(d["seeds"]) >= 3, f"{nb}: the read-along profile trains at least 3 seeds"
         with pytest.raises(GendiffError, match="each training seed once"):
             params.validate(runner.resolve(nb), d, {"seeds": [0, 0, 1]})
+
+
+def test_constraints_can_count_the_images_of_a_second_dataset():
+    """03's second dataset is bounded by its own size (digits: 1797 images), not by the first dataset's."""
+    from gendiff.study import params, runner
+
+    nb = runner.resolve("03")
+    d = runner.notebook_parameters(runner.read_notebook(nb))
+    params.validate(nb, d, {"second_Ns": [16, 1500]})  # 1500 + 256 held-out <= 1797
+    with pytest.raises(GendiffError, match="second dataset's held-out images"):
+        params.validate(nb, d, {"second_Ns": [16, 1600]})  # 1600 + 256 > 1797, though < MNIST's 5000

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -79,7 +80,15 @@ def _free_port() -> int:
 
 
 def test_lab_serves_the_py_notebooks_as_notebooks(tmp_path):
-    """`make lab` runs `jupyter lab notebooks/`: its contents API must open a jupytext .py as a notebook."""
+    """`make lab` runs `jupyter lab notebooks/`: its contents API must open a jupytext .py as a notebook, also when
+    the paired .ipynb is newer than the .py, as it is after every `gendiff run` (the project's jupytext.toml)."""
+    served = tmp_path / "project"
+    (served / "notebooks").mkdir(parents=True)
+    shutil.copy(ROOT / "notebooks" / "jupytext.toml", served / "notebooks")
+    for ext in (".py", ".ipynb"):
+        shutil.copy(ROOT / "notebooks" / f"04_gaussian_structure{ext}", served / "notebooks")
+    t = time.time()
+    os.utime(served / "notebooks" / "04_gaussian_structure.py", (t - 3600, t - 3600))  # outputs written after the source
     port, token = _free_port(), "gendiff-test"
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_DATA_DIR": str(tmp_path / "data"),
            "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "IPYTHONDIR": str(tmp_path / "ipython")}
@@ -87,7 +96,7 @@ def test_lab_serves_the_py_notebooks_as_notebooks(tmp_path):
                              f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
                              f"--IdentityProvider.token={token}", "--ServerApp.port_retries=0"]
                             + (["--allow-root"] if os.geteuid() == 0 else []),
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            cwd=served, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         url = f"http://127.0.0.1:{port}/api/contents/04_gaussian_structure.py?type=notebook&content=1"
         req = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
@@ -95,6 +104,8 @@ def test_lab_serves_the_py_notebooks_as_notebooks(tmp_path):
         while time.time() < deadline and model is None:
             try:
                 model = json.loads(urllib.request.urlopen(req, timeout=5).read())
+            except urllib.error.HTTPError as e:  # the server answered, with an error: no point in waiting
+                pytest.fail(f"jupyter lab answered {e.code}: {e.read().decode()[:500]}")
             except OSError:
                 if proc.poll() is not None:
                     pytest.fail(f"jupyter lab exited: {proc.stderr.read().decode()[-2000:]}")
@@ -104,6 +115,11 @@ def test_lab_serves_the_py_notebooks_as_notebooks(tmp_path):
         cells = model["content"]["cells"]
         assert any("parameters" in c["metadata"].get("tags", []) for c in cells)
         assert any(c["cell_type"] == "markdown" for c in cells) and len(cells) > 10
+        assert any(c.get("outputs") for c in cells if c["cell_type"] == "code"), "the .ipynb's outputs are shown"
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)

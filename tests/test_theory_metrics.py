@@ -262,6 +262,18 @@ def test_participation_ratio_closed_forms():
         participation_ratio(iso[:1])
 
 
+def test_covariance_spectrum_is_sorted_and_matches_numpy():
+    import numpy as np
+
+    from gendiff.metrics import covariance_spectrum
+
+    x = torch.randn(300, 1, 3, 3, generator=torch.Generator().manual_seed(1)) * torch.linspace(0.2, 3, 9).view(1, 1, 3, 3)
+    ev = covariance_spectrum(x)
+    ref = np.sort(np.linalg.eigvalsh(np.cov(x.reshape(300, -1).double().numpy().T)))[::-1]
+    assert torch.all(ev[:-1] >= ev[1:])
+    np.testing.assert_allclose(ev.numpy(), ref, rtol=1e-9, atol=1e-12)
+
+
 def test_fit_power_law_recovers_exponent():
     from gendiff.metrics import fit_power_law
 

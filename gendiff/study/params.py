@@ -11,7 +11,8 @@ Types: int, float (finite), bool, str, and list[...] of those (nested lists allo
 null. Ranges ``ge``/``gt``/``le``/``lt`` and ``choices`` apply to every element of a list; lists must not be empty
 unless ``min_len: 0``. ``data_size: true`` bounds each value by the number of images in the chosen dataset.
 ``fixed: true`` marks a parameter the runner sets (the profile), which --set cannot change. ``_constraints`` are
-expressions over the parameters (and ``data_size``) that must be true."""
+expressions over the parameters (and ``data_size``, and ``images(name)``: the number of images of a dataset) that
+must be true."""
 from __future__ import annotations
 
 import math
@@ -153,7 +154,8 @@ def validate(name: str, defaults: dict, params: dict, *, check_data: bool = True
                         raise GendiffError(f"parameter {k!r} of {where}: N={x} is larger than the dataset {ds!r} "
                                            f"({size} images)")
     if sizes:
-        env = {"max": max, "min": min, "sum": sum, "len": len, "set": set, "all": all, "any": any, "zip": zip, "range": range, "sorted": sorted, "list": list, "round": round, "data_size": min(s for _, s in sizes), **merged}
+        env = {"max": max, "min": min, "sum": sum, "len": len, "set": set, "all": all, "any": any, "zip": zip, "range": range, "sorted": sorted, "list": list, "round": round, "data_size": min(s for _, s in sizes),
+               "images": lambda ds: dataset_size(ds, path), **merged}
         for c in schema.get("_constraints", []):
             try:
                 ok = eval(c["check"], {"__builtins__": {}, **env})  # noqa: S307  (the project's own schema files)
