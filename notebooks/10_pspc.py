@@ -162,15 +162,16 @@ pd.DataFrame(sample_measures).set_index("denoiser").round(3)
 # %% [markdown]
 # The counterpart of Niedoba et al. 2025, Fig. 2 (right): one denoising step from the same noisy inputs (two training
 # images plus the same noise) at three noise levels where nets and $D_M$ part ways. $D_M$ returns a training image;
-# the nets and the patch composite (calibrated to c = 16) return something else, and alike.
+# the nets and the patch composites (calibrated to `sample_net`) return something else, and alike.
 
 # %%
 t3 = sorted({min(sigmas, key=lambda x: abs(x - v)) for v in (0.47, 1.5, 4.07)})  # grid levels nearest
 x2 = y[:2]
 eps = torch.randn(x2.shape, generator=stream(seed, "eval", 2))
 one_step = {"clean": torch.cat([x2] * len(t3)), "noisy": torch.cat([x2 + t * eps for t in t3]).clamp(-1, 1)}
-for label, D in [("D_M", dens_of[sample_net]["D_M"])] + [(f"net c={c}", results[c]["net"]) for c in channel_bases] + \
-        [("PSPC-Square", dens_of[sample_net]["PSPC-Square"]), ("D_G", dens_of[sample_net]["D_G"])]:
+lineup = ([("D_M", dens_of[sample_net]["D_M"])] + [(f"net c={c}", results[c]["net"]) for c in channel_bases]
+          + [(k, dens_of[sample_net][k]) for k in ("PSPC-Square", "PSPC-Flex", "D_G")])  # rows of this figure and the next
+for label, D in lineup:
     one_step[label] = torch.cat([D(x2 + t * eps, t) for t in t3]).clamp(-1, 1)
 fig = image_grid(one_step, title="one step D(x + σ ε; σ), columns: two inputs at σ = " + ", ".join(f"{t:.3g}" for t in t3))
 
@@ -184,8 +185,7 @@ fig = image_grid(one_step, title="one step D(x + σ ε; σ), columns: two inputs
 traj = analytic.reverse_inputs(results[sample_net]["net"], x_T[:1])
 picks = sorted({min(range(len(traj)), key=lambda i: abs(traj[i][1] - v)) for v in (4.07, 1.5, 0.47, 0.15)})
 fig1 = {"input z_t": torch.cat([traj[i][0] for i in picks]).clamp(-1, 1)}
-for label, D in [("D_M", dens_of[sample_net]["D_M"])] + [(f"net c={c}", results[c]["net"]) for c in channel_bases] + \
-        [(k, dens_of[sample_net][k]) for k in ("PSPC-Square", "PSPC-Flex", "D_G")]:
+for label, D in lineup:
     fig1[label] = torch.cat([D(traj[i][0], traj[i][1]) for i in picks]).clamp(-1, 1)
 fig = image_grid(fig1, title=f"D(z_t; t) on the c={sample_net} net's reverse trajectory, columns: t = " +
                  ", ".join(f"{traj[i][1]:.3g}" for i in picks))
