@@ -31,10 +31,11 @@ class UNetF(nn.Module):
 
 
 def build_unet(channels: int, in_channels: int, size: int, layers_per_block: int = 1):
-    """UNet2DModel with block widths (c, 2c, 2c), three resolutions, no attention, GroupNorm groups min(8, c)."""
+    """UNet2DModel with block widths (c, 2c, 2c), three resolutions, attention only in the middle block (heads of 8
+    channels, so c >= 4), GroupNorm groups min(8, c)."""
     from diffusers import UNet2DModel
 
-    check_int("channels", channels, low=1)
+    check_int("channels", channels, low=4)
     return UNet2DModel(sample_size=size, in_channels=in_channels, out_channels=in_channels,
                        block_out_channels=(channels, 2 * channels, 2 * channels), layers_per_block=layers_per_block,
                        down_block_types=("DownBlock2D",) * 3, up_block_types=("UpBlock2D",) * 3,
@@ -77,7 +78,8 @@ class NetConfig:
         check_choice("dataset", self.dataset, DATASETS)
         check_choice("arch", self.arch, ARCHS)
         check_int("data_part", self.data_part, low=0)
-        check_int("channels", self.channels, low=1)
+        # the U-Net's attention needs one head of 8 channels at 2 c (diffusers' head size)
+        check_int("channels", self.channels, low=4 if self.arch == "unet" else 1)
         check_int("layers_per_block", self.layers_per_block, low=1)
         check_int("steps", self.steps, low=1)
         check_int("batch_size", self.batch_size, low=1)

@@ -43,7 +43,7 @@
 #
 # **Caveat, stated before the results.** The net is the same at every resolution, so its parameter count is fixed
 # while $d$ changes; at 8 px its lowest resolution is 2×2. A capacity effect and a dimension effect are not
-# separated here (notebook 06 varies capacity at one $d$).
+# separated by sections 2-4 (notebook 06 varies capacity at one $d$); section 5 adds a smaller net at two $d$.
 #
 # **What changed since the first run, and why (written before this run).** The first run fitted MNIST 8 px,
 # digits 8 px and MNIST 16 px on the grid $N/d\in\{1/4, 1/2, 1\}$, chosen to bracket 05's crossing, and held back
@@ -53,6 +53,11 @@
 # the first run, so a prediction of it would no longer be blind; (3) holds back digits at 16 px instead, chosen
 # before any of its nets was trained: it shares $d$ with MNIST 16 px and its images with digits 8 px, so the
 # $d$-rule and the PR-rule need not agree on it. The declared tests and their thresholds are unchanged.
+#
+# **Added after that run (section 5, claims 4 and 5).** The second run found $N^\star$ about the same at every $d$
+# (the exponent row differs), and its post-run note offered a capacity effect as the reading, untested. Section 5
+# tests that reading with a smaller U-Net (channel base `small_channels`) at two of the fitted settings. Its claims
+# were written, and committed, before any of its new nets was trained; the rows above are unchanged.
 
 # %% tags=["parameters"]
 profile = "default"
@@ -67,6 +72,10 @@ ratios = [0.125, 0.25, 0.5, 1.0, 2.0, 4.0]  # the grid of training-set sizes, as
 channels = 16
 steps = 1200
 n_samples = 100
+small_channels = 8  # the smaller U-Net of section 5
+small_datasets = ["mnist", "mnist"]  # fitted settings re-measured with the smaller net, pairwise with small_sizes
+small_sizes = [8, 16]
+small_ratios = [0.0625, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0]  # the smaller net's grid of N / d (section 5)
 
 # %% [markdown]
 # ## Claims, declared before anything is computed
@@ -82,9 +91,18 @@ n_samples = 100
 #    e.g. by the images' content, which the held-back digits 16 px share with digits 8 px and not with MNIST 16 px.
 # 3. `001-Nstar-predict-PR`: the same for the PR-rule. Whichever of 2 and 3 holds says which statistic carries the
 #    transition to a new setting; both may hold when the two rules agree there.
+# 4. `001-Nstar-capacity-<setting>`, one row per setting of the smaller net: there, $N^\star$ of the smaller net
+#    over $N^\star$ of the larger one (seeds paired by index: same images and sampling noise, independent
+#    initialisations) is below 2/3, the grid's resolution of claim 2. The wrong world: $N^\star$ set by the data
+#    ($d$ or its statistics) and not by the net, so that a net with half the channel base (about a quarter of the
+#    parameters) ends memorization at about the same $N$.
+# 5. `001-Nstar-exponent-small`: for the smaller net, the exponent $b$ of $N^\star = a\,d^{\,b}$ over its settings is
+#    in $(-1/2, 1/2)$: $N^\star$ is again about constant across $d$, a number of images fixed by the net. The wrong
+#    worlds: the smaller net's $N^\star$ grows with $d$ ($b \ge 1/2$), or it falls with $d$ as a capacity counted
+#    relative to the image size would ($b \le -1/2$).
 
 # %%
-from gendiff.study import Claims, Estimate, between, say
+from gendiff.study import Claims, Estimate, below, between, say
 
 claims = Claims("12_transition_scaling", profile, results_dir)
 LI, MG = "Li et al. 2024", "Merger & Goldt 2025"
@@ -102,6 +120,22 @@ for rule, what in (("d", "the dimension d"), ("PR", "the participation ratio of 
                              "prediction from the same seed's fit; mean and 95 % t-interval over seeds",
                    tests={"ratio": between(1 / FACTOR, FACTOR)},
                    differs=f"{what} does not carry N* to a new setting")
+small = [f"{ds}-{sz}" for ds, sz in zip(small_datasets, small_sizes)]  # the smaller net's settings (fitted ones)
+for name in small:
+    claims.declare(f"001-Nstar-capacity-{name}", f"N* follows the net: at {name} a U-Net with channel base "
+                   f"{small_channels} instead of {channels} ends memorization at fewer than 2/3 of the images",
+                   source="ours: tests the capacity reading of 001-Nstar-exponent (declared before its nets)",
+                   paper="(not in the papers)",
+                   statistic=f"per training seed, ratio: N* of the c={small_channels} net over N* of the c={channels} "
+                             "net (seeds paired by index); mean and 95 % t-interval over seeds",
+                   tests={"ratio": below(1 / FACTOR)}, differs="N* is set by the data, not by the net")
+claims.declare("001-Nstar-exponent-small", f"For the smaller net (c={small_channels}) N* is again about constant "
+               "across d: N* = a d^b with |b| < 1/2", source="ours: tests the capacity reading of 001-Nstar-exponent "
+               "(declared before its nets)", paper="(not in the papers)",
+               statistic=f"per training seed, b: least-squares slope of log N* on log d over {', '.join(small)}; "
+                         "mean and 95 % t-interval over seeds",
+               tests={"b": between(-0.5, 0.5)},
+               differs="the smaller net's N* changes with d: its capacity does not count in images alone")
 
 # %%
 import time
@@ -153,23 +187,26 @@ stats.round(2)
 # $N/d$.
 
 # %%
-def measure(name):
-    """One row per (training seed, N) of a setting: the memorized share of 100 samples; trains nets not cached."""
+def measure(name, c=channels, grid=ratios, start=0):
+    """One row per (training seed, N) of a setting at channel base c: the memorized share of n_samples samples;
+    trains nets not cached. Per seed the grid is walked from grid[start]: up while the share is >= 1/2, down while it
+    is below, until the crossing is bracketed (the next ratio was visited) or the grid ends."""
     ds, sz = settings[name]
     d = sz * sz
     x_T = initial_noise(n_samples, (1, sz, sz), seed)
     rows, shown = [], {}
-    for s in tqdm(seeds, desc=f"{name}: training seeds", leave=False):
-        for r in ratios:  # the walk: upwards until the share first falls below 1/2
-            cfg = NetConfig(N=round(r * d), dataset=ds, size=sz, channels=channels, steps=steps, seed=s)
+    for s in tqdm(seeds, desc=f"{name}, c = {c}: training seeds", leave=False):
+        share, i = {}, start
+        while 0 <= i < len(grid) and i not in share:
+            cfg = NetConfig(N=round(grid[i] * d), dataset=ds, size=sz, channels=c, steps=steps, seed=s)
             net, info = get_model(cfg, device="cpu")
             xs = edm_sampler(net, x_T, num_steps=18).clamp(-1, 1)
-            rows.append(dict(setting=name, seed=s, N=cfg.N, r=r, d=d, trained_now=info["trained"],
-                             memorized=memorization_fraction(xs, cfg.training_set())))
+            share[i] = memorization_fraction(xs, cfg.training_set())
+            rows.append(dict(setting=name, channels=c, seed=s, N=cfg.N, r=grid[i], d=d, trained_now=info["trained"],
+                             memorized=share[i]))
             if s == seeds[0]:
                 shown[cfg.N] = xs[:8]
-            if rows[-1]["memorized"] < 0.5:  # crossing bracketed
-                break
+            i += 1 if share[i] >= 0.5 else -1  # from start = 0 this is the upward walk of sections 2 and 4
     return rows, shown
 
 
@@ -262,10 +299,50 @@ for name in settings:  # samples of the first seed at each N (rows), per setting
     image_grid({f"N={N}": v for N, v in shown[name].items()}, title=name)
 
 # %% [markdown]
+# ## 5. A smaller net at two dimensions: does $N^\star$ follow the net?
+# The same protocol with channel base `small_channels` at the settings `small_datasets` × `small_sizes`, on the grid
+# `small_ratios`, which reaches lower $N$ than the grid above. Each seed's walk starts at the grid ratio just below
+# the larger net's mean $N^\star$ at that setting (the smallest ratio where that is not measured), goes up while the
+# memorized share is at least 1/2 and down while it is below, and stops once the crossing is bracketed. Nets the
+# study already holds (notebook 06 trains the smaller net at MNIST 16 px, $N$ = 64) are loaded from the cache.
+
+# %%
+rows_small, shown_small = [], {}
+for name in tqdm(small, desc=f"c = {small_channels}"):
+    d = settings[name][1] ** 2
+    ref = float(stars[stars.setting == name].N_star.mean())  # the larger net's N* here
+    below_ref = [i for i, r in enumerate(small_ratios) if np.isfinite(ref) and r * d <= ref]
+    r_, shown_small[name] = measure(name, small_channels, small_ratios, start=max(below_ref, default=0))
+    rows_small += r_
+runs_small = pd.DataFrame(rows_small)
+stars_small = n_star(runs_small)
+nets = pd.concat([runs[runs.setting.isin(small)], runs_small], ignore_index=True)
+nets["net"] = "c = " + nets.channels.astype(str)
+grid_ = sns.relplot(nets, x="N", y="memorized", hue="net", col="setting", kind="line", marker="o", errorbar=t_ci,
+                    err_style="bars", height=3.4, aspect=1.15, facet_kws=dict(sharex=False))
+for ax in grid_.axes.flat:
+    ax.axhline(0.5, color="gray", lw=0.8, ls="--")
+    ax.set(xscale="log", ylabel="memorized share (d1/d2 < 1/3)")
+grid_.figure.suptitle("the memorized share of two nets", y=1.03)
+both = pd.concat([stars[stars.setting.isin(small)].assign(net=f"c = {channels}"),
+                  stars_small.assign(net=f"c = {small_channels}")], ignore_index=True).join(stats.d, on="setting")
+fig, ax = plt.subplots(figsize=(5.5, 3.6))
+sns.pointplot(both, x="d", y="N_star", hue="net", errorbar=t_ci, capsize=0.15, dodge=0.2, ax=ax)
+ax.set(xlabel="d (sides " + ", ".join(str(s) for s in small_sizes) + " px)", ylabel="N*", title="N* of two nets across d",
+       yscale="log" if np.isfinite(both.N_star).any() else "linear")  # no crossing at all: nothing to draw on a log axis
+fig.tight_layout()
+both.pivot_table(index="seed", columns=["net", "setting"], values="N_star").round(1)
+
+# %%
+for name in small:  # the smaller net's samples, first seed, at each N it visited (rows)
+    image_grid({f"N={N}": v for N, v in sorted(shown_small[name].items())}, title=f"{name}, c = {small_channels}")
+
+# %% [markdown]
 # ## Tests (declared at the top)
 # Per training seed, then mean and 95 % t-interval over seeds: the exponent $b$ of the $d$-rule in $(1/2, 3/2)$;
-# for each rule, the held-back $N^\star$ over its prediction in $(2/3, 3/2)$. A crossing outside the grid, or a seed
-# without a fit, leaves the statistic not measured (inconclusive).
+# for each rule, the held-back $N^\star$ over its prediction in $(2/3, 3/2)$; for each setting of the smaller net,
+# its $N^\star$ over the larger net's below 2/3; the smaller net's exponent in $(-1/2, 1/2)$. A crossing outside the
+# grid, or a seed without a fit, leaves the statistic not measured (inconclusive).
 
 # %%
 def est(v):  # the t-interval over seeds, or NaN (not measured) when a seed has no finite value
@@ -289,7 +366,26 @@ for rule in ("d", "PR"):
     claims.record(f"001-Nstar-predict-{rule}", f"{held}: predicted N* {shown_(p_mean)}, measured "
                   f"{shown_(float(measured.mean()))} (means over {len(seeds)} seeds); measured / predicted "
                   f"{shown_(e_ratio[rule])}", ratio=e_ratio[rule])
+for name in small:
+    n_small, n_large = (t[t.setting == name].set_index("seed").N_star.reindex(seeds) for t in (stars_small, stars))
+    e = est(n_small / n_large)
+    claims.record(f"001-Nstar-capacity-{name}", f"{name}, {len(seeds)} seeds: N* {shown_(float(n_small.mean()))} "
+                  f"(c={small_channels}) vs {shown_(float(n_large.mean()))} (c={channels}); ratio {shown_(e)}", ratio=e)
+
+
+def exponent(g):  # the smaller net's b for one seed, NaN without two finite N* at distinct d
+    g = g.join(stats.d, on="setting")
+    ok = np.isfinite(g.N_star)
+    return fit_power_law(g.d[ok], g.N_star[ok])[1] if g.d[ok].nunique() >= 2 else float("nan")
+
+
+b_small = stars_small.groupby("seed").apply(exponent, include_groups=False).reindex(seeds)
+e_b_small = est(b_small)
+claims.record("001-Nstar-exponent-small", f"c={small_channels}, {len(seeds)} seeds: N* = a d^b with b = "
+              f"{shown_(e_b_small)} over " + ", ".join(small), b=e_b_small)
 claims.number("N_star", stars.pivot(index="seed", columns="setting", values="N_star").to_dict("list"))
+claims.number("N_star_small", stars_small.pivot(index="seed", columns="setting", values="N_star").to_dict("list"))
+claims.number("memorized_small", runs_small.groupby(["setting", "N"]).memorized.mean().unstack("setting").to_dict())
 claims.number("PR", stats.PR.to_dict())
 claims.number("memorized", runs.groupby(["setting", "N"]).memorized.mean().unstack("setting").to_dict())
 claims.number("runtime_s", time.time() - t_start)
@@ -312,6 +408,12 @@ say(f"Over {len(seeds)} training seeds, N*/d is " + ", ".join(f"{shown_(float(ra
     f"**{claims.verdict('001-Nstar-predict-PR')}**) against the declared band ({1 / FACTOR:.2f}, {FACTOR}). "
     f"Across all {len(settings)} settings the mean N* lies between {shown_(float(all_means.min()), '.0f')} and "
     f"{shown_(float(all_means.max()), '.0f')} images while d spans {stats.d.min()} to {stats.d.max()}.")
+small_means = stars_small.groupby("setting").N_star.mean().reindex(small)
+say(f"The smaller net (c = {small_channels}) ends memorization at N* = " + ", ".join(
+    f"{shown_(float(small_means[n]))} ({n}, against {shown_(float(all_means[n]))} for c = {channels}: ratio "
+    f"{shown_(float(small_means[n] / all_means[n]), '.2f')}, **{claims.verdict(f'001-Nstar-capacity-{n}')}**)"
+    for n in small) + f"; its exponent across d is {shown_(e_b_small)} "
+    f"(**{claims.verdict('001-Nstar-exponent-small')}** against (-1/2, 1/2)).")
 
 # %% [markdown]
 # **Added after seeing the results, so it decides nothing.** Both fitted rules came out nearly flat (the exponent
@@ -319,7 +421,8 @@ say(f"Over {len(seeds)} training seeds, N*/d is " + ", ".join(f"{shown_(float(ra
 # "$N^\star$ about the same as in the fitted settings" more than they tell $d$ from PR. What the five settings share
 # is the net: the same U-Net and budget at every $d$. A fixed number of images this net can memorize, a capacity
 # effect (notebook 06 varies capacity at one $d$), fits these numbers better than $N\sim d$; these rows do not
-# test that explanation, which needs nets of several capacities at several $d$.
+# test that explanation. Section 5, added after this note and declared before its nets were trained, does: its rows
+# (claims 4 and 5) decide it, with the reading rendered above.
 
 # %% [markdown]
 # ## Recap
@@ -328,4 +431,5 @@ say(f"Over {len(seeds)} training seeds, N*/d is " + ", ".join(f"{shown_(float(ra
 #   answer.
 # - The prediction rows say whether a rule fitted on some settings carries to one it has not seen, by $d$ or by the
 #   data's participation ratio.
-# - The same net at every resolution: capacity relative to $d$ changes with $d$, which these rows do not separate.
+# - The same net at every resolution: capacity relative to $d$ changes with $d$, which sections 2-4 do not separate;
+#   section 5 asks whether a smaller net moves $N^\star$ (claim 4) and keeps it constant across $d$ (claim 5).

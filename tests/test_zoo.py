@@ -188,6 +188,9 @@ def test_truncated_files_are_detected(tmp_path):
 def test_bad_config_and_snapshot():
     with pytest.raises(GendiffError, match="N must be >= 1"):
         NetConfig(N=0)
+    with pytest.raises(GendiffError, match="channels must be >= 4"):  # the U-Net's attention head needs 2c >= 8
+        NetConfig(N=5, channels=3)
+    NetConfig(N=5, channels=3, arch="mlp")  # an MLP's width has no such floor
     with pytest.raises(GendiffError, match="snapshots"):
         NetConfig(N=5, steps=10, snapshots=(20,))
     with pytest.raises(GendiffError, match="snapshot=5"):
