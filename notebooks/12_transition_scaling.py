@@ -141,6 +141,7 @@ claims.declare("001-Nstar-exponent-small", f"For the smaller net (c={small_chann
 import time
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -320,9 +321,12 @@ nets = pd.concat([runs[runs.setting.isin(small)], runs_small], ignore_index=True
 nets["net"] = "c = " + nets.channels.astype(str)
 grid_ = sns.relplot(nets, x="N", y="memorized", hue="net", col="setting", kind="line", marker="o", errorbar=t_ci,
                     err_style="bars", height=3.4, aspect=1.15, facet_kws=dict(sharex=False))
-for ax in grid_.axes.flat:
+for name, ax in grid_.axes_dict.items():
     ax.axhline(0.5, color="gray", lw=0.8, ls="--")
+    Ns = sorted(nets[nets.setting == name].N.unique())  # ticks at the training-set sizes visited
     ax.set(xscale="log", ylabel="memorized share (d1/d2 < 1/3)")
+    ax.set_xticks(Ns, [str(N) for N in Ns], minor=False)
+    ax.minorticks_off()
 grid_.figure.suptitle("the memorized share of two nets", y=1.03)
 both = pd.concat([stars[stars.setting.isin(small)].assign(net=f"c = {channels}"),
                   stars_small.assign(net=f"c = {small_channels}")], ignore_index=True).join(stats.d, on="setting")
@@ -330,6 +334,8 @@ fig, ax = plt.subplots(figsize=(5.5, 3.6))
 sns.pointplot(both, x="d", y="N_star", hue="net", errorbar=t_ci, capsize=0.15, dodge=0.2, ax=ax)
 ax.set(xlabel="d (sides " + ", ".join(str(s) for s in small_sizes) + " px)", ylabel="N*", title="N* of two nets across d",
        yscale="log" if np.isfinite(both.N_star).any() else "linear")  # no crossing at all: nothing to draw on a log axis
+for axis_ticks in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):  # plain numbers on the log axis
+    axis_ticks(FuncFormatter(lambda v, _: f"{v:g}"))
 fig.tight_layout()
 both.pivot_table(index="seed", columns=["net", "setting"], values="N_star").round(1)
 
@@ -357,8 +363,6 @@ def shown_(v, fmt=".1f"):  # a number or interval for the prose; NaN reads "not 
 
 
 e_b = est(b_d)
-claims.record("001-Nstar-exponent", f"{len(seeds)} seeds: N* = a d^b with b = {shown_(e_b)} over " + ", ".join(fitted),
-              b=e_b)
 e_ratio = {}
 for rule in ("d", "PR"):
     e_ratio[rule] = est(measured.reindex(pred.index) / pred[rule]) if len(pred) else float("nan")
@@ -383,6 +387,10 @@ b_small = stars_small.groupby("seed").apply(exponent, include_groups=False).rein
 e_b_small = est(b_small)
 claims.record("001-Nstar-exponent-small", f"c={small_channels}, {len(seeds)} seeds: N* = a d^b with b = "
               f"{shown_(e_b_small)} over " + ", ".join(small), b=e_b_small)
+capacity_rows = [f"001-Nstar-capacity-{n}" for n in small] + ["001-Nstar-exponent-small"]
+claims.record("001-Nstar-exponent", f"{len(seeds)} seeds: N* = a d^b with b = {shown_(e_b)} over " + ", ".join(fitted)
+              + "; its capacity reading, tested in section 5: " + ", ".join(f"{r} {claims.verdict(r)}"
+                                                                           for r in capacity_rows), b=e_b)
 claims.number("N_star", stars.pivot(index="seed", columns="setting", values="N_star").to_dict("list"))
 claims.number("N_star_small", stars_small.pivot(index="seed", columns="setting", values="N_star").to_dict("list"))
 claims.number("memorized_small", runs_small.groupby(["setting", "N"]).memorized.mean().unstack("setting").to_dict())
