@@ -90,8 +90,8 @@ def test_validation_messages():
     with pytest.raises(GendiffError, match="must have at least 1"):
         v("01", d1, {"ridges": []})
     d4 = runner.notebook_parameters(runner.read_notebook("04_gaussian_structure"))
-    with pytest.raises(GendiffError, match="'channels' .* must be >= 1"):
-        v("04", d4, {"channels": 0})
+    with pytest.raises(GendiffError, match="'channels' .* must be >= 4, got 3"):  # the U-Net's attention head
+        v("04", d4, {"channels": 3})
     with pytest.raises(GendiffError, match="N=9999 is larger than the dataset 'mnist'"):
         v("04", d4, {"N_gen": 9999})
     with pytest.raises(GendiffError, match="profile"):
