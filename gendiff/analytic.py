@@ -1,13 +1,14 @@
 """The training-free denoisers of the study, calibrated to a trained net and cached next to it (Niedoba et al. 2025, §3).
 
 ``heatmaps`` and ``calibrated`` are computed once per (net, settings) and stored with the net (``cache.derived``), so
-notebooks 09-11 share them. Calibration uses forward-process inputs built from *held-out* images; the notebooks
+notebooks 09-11 share them; so are the denoisers' MSE curves against the net (``cached_mse``) and their samples
+(``cached_samples``), keyed by their inputs and the source of the code that computes them. Calibration uses forward-process inputs built from *held-out* images; the notebooks
 evaluate on other inputs (training images' forward process, the net's own reverse trajectories)."""
 from __future__ import annotations
 
 import torch
 
-from .cache import derived
+from .cache import derived, digest, source_digest
 from .denoisers import (ELSDenoiser, EmpiricalDenoiser, GaussianDenoiser, PSPCFlex, PSPCSquare, Schedule,
                         SmoothedEmpiricalDenoiser)
 from .locality import calibrate, sensitivity_heatmaps
@@ -79,10 +80,18 @@ def calibrated(cfg, net, y: torch.Tensor, x_cal: torch.Tensor, sigmas, heat: tor
     return derived(cfg, "calibrated", params, compute)
 
 
-def analytic_denoisers(y: torch.Tensor, cal: dict, heat: torch.Tensor) -> dict:
+class AnalyticDenoisers(dict):
+    """{name: Denoiser}, with ``key``: a digest of what built them (training set, calibration, heatmaps)."""
+
+    key: str = ""
+
+
+def analytic_denoisers(y: torch.Tensor, cal: dict, heat: torch.Tensor) -> AnalyticDenoisers:
     """Every training-free denoiser for training set y, with the calibrated schedules ``cal``: {name: Denoiser}."""
     s = cal["sigmas"]
-    out = {"D_G": GaussianDenoiser.from_data(y), "D_M": EmpiricalDenoiser(y),
+    out = AnalyticDenoisers()
+    out.key = digest(y, heat, {k: cal[k] for k in ("sigmas", "square", "flex", "els", "alpha") if k in cal})
+    out |= {"D_G": GaussianDenoiser.from_data(y), "D_M": EmpiricalDenoiser(y),
            "PSPC-Square": PSPCSquare(y, Schedule(s, cal["square"])),
            "PSPC-Flex": PSPCFlex(y, heat, s, Schedule(s, cal["flex"])),
            "smoothed D_M": SmoothedEmpiricalDenoiser(y, cal["alpha"], n_draws=8)}
@@ -139,3 +148,56 @@ def mse_to(ref, denoisers: dict, inputs: list, *, limits: dict | None = None, pr
             n = limits.get(name, z.shape[0])
             out[name].append(denoiser_mse(D, z[:n], s, r[:n]))
     return out
+
+
+def _code() -> str:
+    """The source the cached MSE curves and samples depend on: the denoisers, the sampler, EDM and the metrics."""
+    from . import denoisers, edm, metrics, sampling
+
+    return source_digest(denoisers, edm, metrics, sampling)
+
+
+def _check_keyed(dens) -> None:
+    if not isinstance(dens, AnalyticDenoisers):
+        from ._checks import GendiffError
+
+        raise GendiffError("dens: pass the dict analytic_denoisers() returns (its key names what built them); "
+                           "for other denoisers call mse_to / edm_sampler directly")
+
+
+def cached_mse(cfg, net, dens: AnalyticDenoisers, inputs: list, *, snapshot=None, limits: dict | None = None) -> dict:
+    """``mse_to(net, dens, inputs)``, one cached result per denoiser, stored with the net of ``cfg``: ELS alone takes
+    about a minute per net on two cores, and notebooks 10-11 score the same nets on the same inputs."""
+    _check_keyed(dens)
+    limits = EVAL_LIMITS if limits is None else limits
+    key = digest(*[t for z, s in inputs for t in (z, float(s))])
+    refs = None
+    out = {}
+    for name, D in dens.items():
+        def compute(D=D, name=name):
+            nonlocal refs
+            if refs is None:  # the net's outputs, once for all denoisers still to compute
+                with torch.no_grad():
+                    refs = [net(z, s) for z, s in inputs]
+            n_of = lambda z: limits.get(name, z.shape[0])  # noqa: E731
+            from .metrics import denoiser_mse
+
+            with torch.no_grad():
+                return [denoiser_mse(D, z[:n_of(z)], s, r[:n_of(z)]) for (z, s), r in zip(inputs, refs)]
+
+        params = dict(denoiser=name, built=dens.key, inputs=key, limit=limits.get(name), snapshot=snapshot, code=_code())
+        out[name] = derived(cfg, f"mse-{name}", params, compute)
+    return out
+
+
+def cached_samples(cfg, dens: AnalyticDenoisers, x_T: torch.Tensor, *, num_steps: int = 18, snapshot=None) -> dict:
+    """Samples of every denoiser of ``dens`` from the shared noise x_T (EDM Heun sampler, num_steps, clamped to
+    [-1, 1]), one cached result per denoiser, stored with the net of ``cfg``."""
+    from .sampling import edm_sampler
+
+    _check_keyed(dens)
+    key = digest(x_T)
+    return {name: derived(cfg, f"samples-{name}", dict(denoiser=name, built=dens.key, x_T=key, num_steps=num_steps,
+                                                        snapshot=snapshot, code=_code()),
+                          lambda D=D: edm_sampler(D, x_T, num_steps=num_steps).clamp(-1, 1))
+            for name, D in dens.items()}

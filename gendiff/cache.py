@@ -164,6 +164,31 @@ def _train(cfg, store, y, device, progress, checkpoint_every):
     (store.dir / "checkpoint.pt").unlink(missing_ok=True)
 
 
+def digest(*parts) -> str:
+    """A short sha256 of tensors (shape, dtype and bytes) and JSON-able values, in order: the key of an input set
+    in ``derived`` params (a float sum would let two different inputs share a key)."""
+    h = hashlib.sha256()
+    for p in parts:
+        if isinstance(p, torch.Tensor):
+            t = p.detach().cpu().contiguous()
+            h.update(f"{tuple(t.shape)}{t.dtype}".encode())
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        else:
+            h.update(json.dumps(p, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
+
+
+def source_digest(*modules) -> str:
+    """A short sha256 of the source files of ``modules`` (a package counts with all its .py files): put it in the
+    params of a derived result, and editing the code that computes it computes it anew."""
+    h = hashlib.sha256()
+    for m in modules:
+        f = Path(m.__file__)
+        for q in (sorted(f.parent.glob("*.py")) if f.name == "__init__.py" else [f]):
+            h.update(q.name.encode() + q.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def derived(cfg: NetConfig, name: str, params: dict, compute, *, root: Path | None = None):
     """A result computed from the net of ``cfg`` (heatmaps, calibrated schedules), cached next to its weights under
     derived/<name>_<sha256 of params>.pt and checked against the manifest like the weights: compute() runs once
@@ -182,6 +207,17 @@ def derived(cfg: NetConfig, name: str, params: dict, compute, *, root: Path | No
         store._record(rel, path)
     return value
 
+
+
+def net_samples(cfg: NetConfig, net, x_T: torch.Tensor, *, num_steps: int = 18, snapshot=None) -> torch.Tensor:
+    """The net's samples from the noise x_T (EDM Heun sampler, ``num_steps``, clamped to [-1, 1]), stored with the
+    net of ``cfg`` (``snapshot``: which of its weights ``net`` is) and keyed by x_T and the source of the sampler:
+    notebooks 03-07 and 12 sample the same cached nets from the same noise."""
+    from . import edm, nets, sampling
+
+    params = dict(x_T=digest(x_T), num_steps=num_steps, snapshot=snapshot, code=source_digest(sampling, edm, nets))
+    return derived(cfg, "samples-net", params,
+                   lambda: sampling.edm_sampler(net, x_T, num_steps=num_steps).clamp(-1, 1))
 
 _LOCKS: dict = {}
 

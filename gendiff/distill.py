@@ -103,3 +103,25 @@ def distill(D, x: torch.Tensor, sigmas, *, n_pairs: int = 8192, method: str = "l
         Ws.append(W)
         bs.append(b)
     return LinearDenoiser(s_list, torch.stack(Ws), torch.stack(bs), shape=tuple(x.shape[1:]))
+
+
+def distill_cached(cfg, net, x: torch.Tensor, sigmas, *, n_pairs: int = 8192, seed: int = 0, snapshot=None,
+                   **kw) -> LinearDenoiser:
+    """``distill(net, x, sigmas, method='lstsq')`` for the net of ``cfg`` (``snapshot``: which of its weights), stored
+    with it (``cache.derived``) and keyed by x, the levels, the pairs' seed and the source of this module, the EDM
+    wrapper and the nets: a distillation at d = 256 passes n_pairs images through the net per level."""
+    import sys
+
+    from . import denoisers, edm, nets
+    from .cache import derived, digest, source_digest
+
+    s_list = [float(s) for s in torch.as_tensor(sigmas).reshape(-1)]
+
+    def compute():
+        L = distill(net, x, s_list, n_pairs=n_pairs, seed=seed, **kw)
+        return {"W": L.W.detach().clone(), "b": L.b.detach().clone()}
+
+    params = dict(x=digest(x), sigmas=s_list, n_pairs=n_pairs, seed=seed, kw=kw, snapshot=snapshot,
+                  code=source_digest(sys.modules[__name__], edm, nets, denoisers))
+    out = derived(cfg, "distill", params, compute)
+    return LinearDenoiser(s_list, out["W"], out["b"], shape=tuple(x.shape[1:]))

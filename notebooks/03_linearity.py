@@ -118,13 +118,13 @@ import seaborn as sns
 import torch
 
 from gendiff import edm
-from gendiff.cache import get_model
+from gendiff.cache import get_model, net_samples
 from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
 from gendiff.device import stream
 from gendiff.metrics import linearity_score, memorization_fraction
 from gendiff.plots import style, t_ci
 from gendiff.progress import tqdm
-from gendiff.sampling import edm_sampler, initial_noise
+from gendiff.sampling import initial_noise
 from gendiff.zoo import NetConfig, n_params
 
 style()
@@ -235,7 +235,7 @@ for s in tqdm(seeds, desc=f"{second_dataset}: training seeds"):
         train2[N], heldout2 = cfg.split(n_heldout)
 x_T2 = initial_noise(n_samples, tuple(heldout2.shape[1:]), seed)
 mem2 = pd.DataFrame([dict(seed=s, N=N, memorized=memorization_fraction(
-    edm_sampler(nets2[s, N], x_T2, num_steps=18).clamp(-1, 1), train2[N])) for s in seeds for N in second_Ns])
+    net_samples(cfgs2[N].with_seed(s), nets2[s, N], x_T2), train2[N])) for s in seeds for N in second_Ns])
 worst2 = sweep_table(nets2, train2, heldout2, second_Ns, f"{second_dataset}: a/b sweep").groupby(
     ["seed", "N", "sigma"])[["raw", "centred"]].min().reset_index()
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))

@@ -131,7 +131,7 @@ from gendiff import edm
 from gendiff.cache import get_model
 from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
 from gendiff.device import stream, stream_seed
-from gendiff.distill import distill, distill_adam, distill_lstsq, distill_pairs, paper_distill_lr
+from gendiff.distill import distill_adam, distill_cached, distill_lstsq, distill_pairs, paper_distill_lr
 from gendiff.metrics import noise_removed, nmse_noise_floor, score_field_rmse, singular_vector_alignment, weight_nmse
 from gendiff.plots import image_grid, style, t_ci
 from gendiff.progress import tqdm
@@ -169,11 +169,12 @@ for name, N in regimes.items():
 RMSE_KEYS = ("D_L", "D_G", "D_M", "D_L vs D_G", "D_G held-out", "D_M held-out")
 
 
-def distillation_rows(net, m, s_, label):
-    """One row per sigma for one trained net: RMSEs (eq 10), NMSE(W_L, W_G), its estimation floor and the
-    singular-vector alignment; returns (rows, D_L). ``m`` holds the net's data and its D_G, D_M."""
-    L = distill(net, m["y_out"], sigmas, n_pairs=n_distill, seed=seed)
-    L2 = distill(net, m["y_out"], sigmas, n_pairs=n_distill, seed=stream_seed(seed, "distill", 1))
+def distillation_rows(cfg, net, m, s_, label):
+    """One row per sigma for the trained net of ``cfg``: RMSEs (eq 10), NMSE(W_L, W_G), its estimation floor and the
+    singular-vector alignment; returns (rows, D_L). ``m`` holds the net's data and its D_G, D_M. Both
+    distillations are cached with the net (``distill_cached``)."""
+    L = distill_cached(cfg, net, m["y_out"], sigmas, n_pairs=n_distill, seed=seed)
+    L2 = distill_cached(cfg, net, m["y_out"], sigmas, n_pairs=n_distill, seed=stream_seed(seed, "distill", 1))
     x_eval = m["y"][torch.randint(0, m["y"].shape[0], (n_eval,), generator=stream(seed, "eval", 1))]
     rank = min(m["N"] - 1, m["G"].U.shape[0])  # directions of W_G beyond rank(Sigma0) are an arbitrary basis
     rows = []
@@ -197,7 +198,7 @@ dist_rows = []
 for s_ in tqdm(seeds, desc="distillation (training seeds)"):
     for name, m in M.items():
         net_s = m["net"] if s_ == seed else get_model(net_config(m["N"], s_), device="cpu")[0]
-        rows_s, L = distillation_rows(net_s, m, s_, name)
+        rows_s, L = distillation_rows(net_config(m["N"], s_), net_s, m, s_, name)
         dist_rows += rows_s
         if s_ == seed:
             m["L"] = L  # the first seed's D_L: Algorithm 1, singular vectors and samples below
@@ -276,7 +277,7 @@ fig.tight_layout()
 # %%
 levels18 = edm.sampling_steps(18)[:-1]
 for name, m in M.items():
-    L18 = distill(m["net"], m["y_out"], levels18, n_pairs=n_distill, seed=seed)
+    L18 = distill_cached(net_config(m["N"], seed), m["net"], m["y_out"], levels18, n_pairs=n_distill, seed=seed)
     xT = initial_noise(n_samples, tuple(m["y"].shape[1:]), seed)
     rows = {"net": edm_sampler(m["net"], xT), "D_L": edm_sampler(L18, xT), "D_G": edm_sampler(m["G"], xT),
             "D_M": edm_sampler(m["E"], xT)}
@@ -363,7 +364,7 @@ wide_rows = []
 gm = M["generalizing"]
 for s_ in tqdm(seeds, desc="wide noise law (training seeds)"):
     net_w, info_w = get_model(net_config(N_gen, s_, P_std=P_std_wide), device="cpu")
-    wide_rows += distillation_rows(net_w, gm, s_, f"P_std = {P_std_wide:g}")[0]
+    wide_rows += distillation_rows(net_config(N_gen, s_, P_std=P_std_wide), net_w, gm, s_, f"P_std = {P_std_wide:g}")[0]
 cover = pd.concat([dist[dist.net == "generalizing"].assign(net=f"P_std = {edm.P_STD:g} (default)"),
                    pd.DataFrame(wide_rows)])
 fig, axes = plt.subplots(1, 3, figsize=(15, 4))

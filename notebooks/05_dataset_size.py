@@ -119,7 +119,7 @@ import pandas as pd
 import seaborn as sns
 
 from gendiff import edm
-from gendiff.cache import get_model
+from gendiff.cache import get_model, net_samples
 from gendiff.classifier import MAX_ENTROPY, get_classifier, prediction_measures
 from gendiff.data import LABELLED, load_dataset
 from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
@@ -128,7 +128,7 @@ from gendiff.metrics import (generalization_score, log_crossing, near_copy_rate,
                              score_field_rmse)
 from gendiff.plots import image_grid, style, t_ci
 from gendiff.progress import tqdm
-from gendiff.sampling import edm_sampler, initial_noise
+from gendiff.sampling import initial_noise
 from gendiff.zoo import NetConfig
 
 style()
@@ -153,7 +153,7 @@ for s in tqdm(seeds, desc="training seeds"):
     for N in tqdm(Ns, desc="dataset sizes", leave=False):
         net, info = get_model(cfgs[N].with_seed(s), device="cpu")
         y, y_out = cfgs[N].split(n_eval)
-        xs = edm_sampler(net, x_T, num_steps=18).clamp(-1, 1)
+        xs = net_samples(cfgs[N].with_seed(s), net, x_T)  # cached with the net
         samples[s, N] = xs
         r = nn_ratio(xs, y)
         if s == seeds[0]:

@@ -79,13 +79,13 @@ import pandas as pd
 import seaborn as sns
 
 from gendiff import edm
-from gendiff.cache import get_model
+from gendiff.cache import get_model, net_samples
 from gendiff.denoisers import GaussianDenoiser
 from gendiff.device import stream
 from gendiff.metrics import generalization_score, memorization_fraction, score_field_rmse
 from gendiff.plots import image_grid, style, t_ci
 from gendiff.progress import tqdm
-from gendiff.sampling import edm_sampler, initial_noise
+from gendiff.sampling import initial_noise
 from gendiff.zoo import NetConfig, n_params
 
 style()
@@ -100,7 +100,7 @@ runs, curves, samples = [], [], {}  # tidy: one row per (seed, width), and per (
 for s in tqdm(seeds, desc="training seeds"):
     for c in tqdm(channel_bases, desc="channel bases", leave=False):
         net, info = get_model(cfgs[c].with_seed(s), device="cpu")
-        xs = edm_sampler(net, x_T, num_steps=18).clamp(-1, 1)
+        xs = net_samples(cfgs[c].with_seed(s), net, x_T)  # cached with the net
         samples[s, c] = xs
         runs.append(dict(seed=s, c=c, params=n_params(net), memorized=memorization_fraction(xs, y),
                          GL=generalization_score(xs, y)))

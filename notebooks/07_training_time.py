@@ -116,7 +116,7 @@ import pandas as pd
 import seaborn as sns
 
 from gendiff import edm
-from gendiff.cache import get_model
+from gendiff.cache import get_model, net_samples
 from gendiff.data import load_dataset
 from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
 from gendiff.device import stream, stream_seed
@@ -124,7 +124,7 @@ from gendiff.metrics import (heldout_edm_loss, linearity_score, memorization_fra
                              score_field_rmse)
 from gendiff.plots import image_grid, style, t_ci
 from gendiff.progress import tqdm
-from gendiff.sampling import edm_sampler, initial_noise
+from gendiff.sampling import initial_noise
 from gendiff.zoo import NetConfig
 
 style()
@@ -145,7 +145,7 @@ def snapshot_curve(n_train, train_seed, all_sigmas=False):
     h = y_out.shape[0] // 2  # held-out pairs (x1, x2) of the linearity score
     for step in tqdm(cfg.snapshots, desc=f"N={n_train}, seed {train_seed}: snapshots", leave=False):
         net, _ = get_model(cfg, device="cpu", snapshot=step)
-        xs = edm_sampler(net, x_T, num_steps=18).clamp(-1, 1)
+        xs = net_samples(cfg, net, x_T, snapshot=step)  # cached with the net
         samples[step] = xs
         gen = lambda: stream(seed, "eval")  # noqa: E731
         rows.append(dict(N=n_train, seed=train_seed, step=step, memorized=memorization_fraction(xs, y),

@@ -101,7 +101,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from gendiff.cache import get_model
+from gendiff.cache import get_model, net_samples
 from gendiff.data import load_dataset, permutation
 from gendiff.denoisers import GaussianDenoiser
 from gendiff.denoisers.base import flat
@@ -164,10 +164,12 @@ for s in tqdm(seeds, desc="training seeds"):
         ya, yb = cfg_a.training_set(), cfg_b.training_set()
         if stop:
             (Da, sa), (Db, sb) = early_stopped(cfg_a), early_stopped(cfg_b)
+            snap_a, snap_b = sa, sb
         else:
             (Da, _), (Db, _) = get_model(cfg_a, device="cpu"), get_model(cfg_b, device="cpu")
             sa = sb = cfg_a.steps
-        xa, xb = sample(Da), sample(Db)
+            snap_a = snap_b = None  # the final weights
+        xa, xb = net_samples(cfg_a, Da, x_T, snapshot=snap_a), net_samples(cfg_b, Db, x_T, snapshot=snap_b)  # cached
         ga, gfew = dg_samples[name]
         samples[s, name] = (xa, xb, ga)
         same, other, ratio = agreement(xa, xb)

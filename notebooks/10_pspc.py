@@ -111,8 +111,8 @@ for c in tqdm(channel_bases, desc="nets"):
     cals[c] = analytic.calibrated(cfg, net, y, y_out, sigmas, heat, seed=seed)
     dens_of[c] = dens = analytic.analytic_denoisers(y, cals[c], heat)
     rev = analytic.reverse_inputs(net, x_T[:n_reverse])
-    results[c] = dict(fwd=analytic.mse_to(net, dens, fwd), rev=analytic.mse_to(net, dens, rev), t_rev=[t for _, t in rev],
-                      net=net)
+    results[c] = dict(fwd=analytic.cached_mse(cfg, net, dens, fwd), rev=analytic.cached_mse(cfg, net, dens, rev),
+                      t_rev=[t for _, t in rev], net=net)
     print(f"c={c}: square sizes {cals[c]['square']}, flex λ {cals[c]['flex']}, ELS sizes {cals[c].get('els')}, "
           f"smoothing α {cals[c]['alpha']}")
 
@@ -149,8 +149,7 @@ dens = dens_of[sample_net]
 net_s = edm_sampler(results[sample_net]["net"], x_T[:n_samples], num_steps=18).clamp(-1, 1)
 rows = {f"net c={sample_net}": net_s}
 rmse, sample_measures = {}, []
-for name, D in tqdm(dens.items(), desc="samples"):
-    xs = edm_sampler(D, x_T[:n_samples], num_steps=18).clamp(-1, 1)
+for name, xs in analytic.cached_samples(cfgs[sample_net], dens, x_T[:n_samples], num_steps=18).items():
     rows[name] = xs
     rmse[name] = pixel_rmse(xs, net_s)
     sample_measures.append({"denoiser": name, "pixel RMSE to net": rmse[name], "1 - SSIM to net": 1 - ssim(xs, net_s),

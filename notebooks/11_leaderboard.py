@@ -112,11 +112,11 @@ for c, N in tqdm(zoo, desc="zoo"):
     analytic.check_disjoint(y[:n_eval], y_out)  # scored on inputs the calibration never saw
     heat = analytic.heatmaps(cfg, net, y[:n_heat], sigmas, seed=seed)
     dens = analytic.analytic_denoisers(y, analytic.calibrated(cfg, net, y, y_out, sigmas, heat, seed=seed), heat)
-    mse = analytic.mse_to(net, dens, analytic.forward_inputs(y[:n_eval], sigmas, seed=stream_seed(seed, "eval")))
+    mse = analytic.cached_mse(cfg, net, dens, analytic.forward_inputs(y[:n_eval], sigmas, seed=stream_seed(seed, "eval")))
+    dens_s = analytic.cached_samples(cfg, dens, x_T, num_steps=18)  # each denoiser's samples, cached with the net
     net_s = edm_sampler(net, x_T, num_steps=18).clamp(-1, 1)
     net_nn = nn_rmse(net_s, y)
-    for name, D in dens.items():
-        xs = edm_sampler(D, x_T, num_steps=18).clamp(-1, 1)
+    for name, xs in dens_s.items():
         row = {"net": f"c={c}, N={N}", "denoiser": name}
         for col, b in bands.items():
             row[col] = edm.band_mean(mse[name], sigmas, b)

