@@ -45,6 +45,7 @@ n_samples = 100
 n_eval = 256
 report_sigma = 1.5
 ladder_from = 600  # the budget ladder (section 2) uses the snapshots from this step on
+extend = [2000, 2400, 3200, 4800]  # section 3: the first seed's nets trained on to the last step, kept at these ([]: skip)
 
 
 # %% [markdown]
@@ -68,6 +69,19 @@ ladder_from = 600  # the budget ladder (section 2) uses the snapshots from this 
 # $D_G$ relative to $D_M$, and the small-$N$ net moves toward $D_M$. The wrong world for the first: the shortfall
 # is a property of the data, and the margin stays flat or falls with more training. The ladder stops at 5/3 of the
 # budget, so any reach beyond it is an extrapolation of the fitted trend, reported as such.
+#
+# **Four times the budget (section 3), declared before its nets were trained.** Does the ladder's line reach beyond
+# the ladder? The first seed's two nets are trained on to the last step of `extend` (4800 steps: 4x the 1200-step
+# budget of notebooks 03-05) and kept at the steps of `extend`. The first of these is `steps`, where the ladder's
+# nets end; nothing in training depends on the total number of steps (constant learning rate after warm-up, the
+# same noise and batch streams), so these nets are the ladder's first-seed nets continued, which section 3 checks
+# weight for weight. One claim per net: its measure at the last step (the control's margin, the small-$N$ net's
+# RMSE to $D_M$) lies inside the 95 % prediction interval of that seed's own ladder line (least squares in
+# $\log_2$ step, `Estimate.ols_prediction`). The statistic is $z$ = (measured − predicted) / half-width of that
+# interval, and the test $|z| < 1$. The wrong worlds: the trend bends beyond the ladder, the control turning toward
+# $D_G$ late ($z > 1$), as the paper's thousand-fold longer training might suggest, or drifting away faster
+# ($z < -1$). Single seed: one such net costs about 14 min on 2 cores, and the verdict is a point value against the
+# interval of the seed's own fit.
 
 # %%
 from gendiff.study import Claims, Estimate, above, below, between, say
@@ -106,6 +120,19 @@ claims.declare("001-budget-mem", "More training moves the small-N net toward D_M
                          "report_sigma) of the N net against log2(step), over the snapshots from ladder_from on; mean "
                          "and 95 % t-interval over seeds",
                tests={"slope": below(0.0)}, differs="the small-N net has stopped approaching D_M at this budget")
+if extend:
+    claims.declare("001-budget-4x-gen", "The ladder's line predicts the generalizing net's margin at 4x the budget",
+                   source="ours: tests the reach of 001-budget-gen's trend", paper="(beyond the papers)",
+                   statistic="first seed only: z = (margin at the last step of extend - the seed's ladder line "
+                             "there) / half-width of its 95 % least-squares prediction interval (log2 step)",
+                   tests={"z": between(-1.0, 1.0)},
+                   differs="the trend bends beyond the ladder (z > 1: a late turn toward D_G; z < -1: faster away)")
+    claims.declare("001-budget-4x-mem", "The ladder's line predicts the small-N net's distance to D_M at 4x the "
+                   "budget", source="ours: tests the reach of 001-budget-mem's trend", paper="(beyond the papers)",
+                   statistic="first seed only: z = (RMSE(net, D_M) at the last step of extend - the seed's ladder "
+                             "line there) / half-width of its 95 % least-squares prediction interval (log2 step)",
+                   tests={"z": between(-1.0, 1.0)},
+                   differs="the trend bends beyond the ladder (z > 1: the approach to D_M stalls; z < -1: it speeds up)")
 
 # %%
 import time
@@ -114,6 +141,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from IPython.display import display
 
 from gendiff import edm
 from gendiff.cache import get_model, net_samples
@@ -133,12 +161,17 @@ data = load_dataset(dataset, size=size, data_path=data_path)
 x_T = initial_noise(n_samples, tuple(data.shape[1:]), seed)
 
 
-def snapshot_curve(n_train, train_seed, all_sigmas=False):
+def cfg_of(n_train, train_seed, steps_=steps, snaps=snapshots):
+    """The net trained on n_train images at one training seed for steps_ steps, kept at the steps of snaps."""
+    return NetConfig(N=n_train, dataset=dataset, size=size, data_path=data_path, channels=channels, steps=steps_,
+                     snapshots=tuple(snaps), seed=train_seed)
+
+
+def snapshot_curve(n_train, train_seed, all_sigmas=False, steps_=steps, snaps=snapshots):
     """Every snapshot of the net trained on n_train images at one training seed: samples and this notebook's
     measures, one row per snapshot; with all_sigmas, also RMSE(net, D_G) at every level (one row per snapshot and
     level)."""
-    cfg = NetConfig(N=n_train, dataset=dataset, size=size, data_path=data_path, channels=channels, steps=steps,
-                    snapshots=tuple(snapshots), seed=train_seed)
+    cfg = cfg_of(n_train, train_seed, steps_, snaps)
     y, y_out = cfg.split(n_eval)
     G, E = GaussianDenoiser.from_data(y), EmpiricalDenoiser(y)
     rows, samples, prof = [], {}, []
@@ -277,6 +310,47 @@ fig.tight_layout()
 ladder.round(4)
 
 # %% [markdown]
+# ## 3. Four times the budget, one seed: does the ladder's line reach beyond the ladder?
+# The first seed's nets trained on to the last step of `extend`. First, whether they are the ladder's nets continued:
+# the largest difference between their weights at `steps` and the ladder nets' final weights. Then their measures at
+# each kept step (squares) next to the seed's ladder points (circles), its least-squares line in $\log_2$ step
+# (dotted) and that line's 95 % prediction interval for one new measurement (band), declared in the claims.
+
+# %%
+s0 = seeds[0]
+if extend:
+    ext = pd.DataFrame(snapshot_curve(N_control, s0, steps_=extend[-1], snaps=extend)[0]
+                       + snapshot_curve(N, s0, steps_=extend[-1], snaps=extend)[0])
+    ext["margin"] = ext.rmse_DM_train - ext.rmse_DG_train
+    continued, pred, fits = {}, {}, {}
+    for n_train, col in ((N_control, "margin"), (N, "rmse_DM_train")):
+        a = get_model(cfg_of(n_train, s0), device="cpu")[0].state_dict()
+        b = get_model(cfg_of(n_train, s0, extend[-1], extend), device="cpu", snapshot=steps)[0].state_dict()
+        continued[n_train] = max(float((a[k] - b[k]).abs().max()) for k in a)
+        g = lad[(lad.N == n_train) & (lad.seed == s0)]
+        fits[n_train] = (np.log2(g.step.to_numpy()), g[col].to_numpy())
+        pred[n_train] = Estimate.ols_prediction(*fits[n_train], np.log2(extend[-1]), over="snapshots")
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4))
+    grid_ext = np.geomspace(ladder_from, extend[-1], 30)
+    for ax, (n_train, col, label) in zip(axes, ((N_control, "margin", "RMSE(net, D_M) - RMSE(net, D_G)"),
+                                                (N, "rmse_DM_train", "RMSE(net, D_M), training inputs"))):
+        band = [Estimate.ols_prediction(*fits[n_train], np.log2(t), over="snapshots") for t in grid_ext]
+        ax.fill_between(grid_ext, [e.lo for e in band], [e.hi for e in band], color="C0", alpha=0.15,
+                        label="95 % prediction interval")
+        ax.plot(grid_ext, [e.value for e in band], "k:", lw=1, label=f"seed {s0}'s ladder line")
+        ax.plot(2 ** fits[n_train][0], fits[n_train][1], "o", color="C0", label="ladder snapshots")
+        e_ = ext[ext.N == n_train]
+        ax.plot(e_.step, e_[col], "s", color="C3", label="trained on (section 3)")
+        ax.axvspan(ladder_from, snapshots[-1], color="green", alpha=0.05)
+        if col == "margin":
+            ax.axhline(0, color="gray", lw=0.8)
+        ax.set(xscale="log", xlabel="training step (budget)", ylabel=label, title=f"N = {n_train}, seed {s0}")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    display(pd.DataFrame({n: dict(weights_at_steps_vs_ladder=continued[n], predicted=pred[n].value, lo=pred[n].lo,
+                                  hi=pred[n].hi) for n in pred}).T.round(5))
+
+# %% [markdown]
 # **Tests (declared at the top):**
 # 1. At $N = 64$ the distance to $D_G$ (σ = 1.5) falls then rises: its minimum over the snapshots is at least 5 %
 #    below both the first and the last snapshot's.
@@ -288,6 +362,8 @@ ladder.round(4)
 #    less than half of the rise at $N = 64$.
 # 5. Budget ladder: per seed, the control's margin rises with $\log_2$ step over the ladder (slope > 0), and the
 #    small-$N$ net's distance to $D_M$ falls (slope < 0).
+# 6. Four times the budget (first seed): each net's measure at the last step of `extend` lies inside the 95 %
+#    prediction interval of its ladder line ($|z| < 1$).
 
 # %%
 est = {k: Estimate.t_interval(per_seed[k].dropna()) if per_seed[k].notna().any() else float("nan")
@@ -305,9 +381,21 @@ claims.record("001-training-time-control", f"mean rise of RMSE to D_G after its 
               f"{m.rise_c:.3f} at N={N_control} (memorized at most {ctrl.memorized.max():.0%})",
               rise_ratio=est["rise_ratio"])
 e_gen, e_mem = Estimate.t_interval(ladder.slope_gen), Estimate.t_interval(ladder.slope_mem)
+z4 = {}
+if extend:
+    for key, n_train, col, what in (("001-budget-4x-gen", N_control, "margin", "margin"),
+                                    ("001-budget-4x-mem", N, "rmse_DM_train", "RMSE(net, D_M)")):
+        p_ = pred[n_train]
+        meas = float(ext[(ext.N == n_train) & (ext.step == extend[-1])][col].iloc[0])
+        z4[key] = (meas - p_.value) / ((p_.hi - p_.lo) / 2)
+        claims.record(key, f"N={n_train}, seed {s0}, step {extend[-1]}: {what} {meas:+.4f} measured, "
+                      f"{p_.value:+.4f} [{p_.lo:+.4f}, {p_.hi:+.4f}] predicted by the seed's ladder line; its weights "
+                      f"at step {steps} differ from the ladder net's by at most {continued[n_train]:.1e}", z=z4[key])
+    claims.number("extension", ext.to_dict("records"))
 claims.record("001-budget-gen", f"N={N_control}: margin RMSE(net, D_M) - RMSE(net, D_G) at σ={report_sigma} "
-              f"{ladder.margin_last.mean():+.4f} at step {snapshots[-1]}; slope per doubling of steps {e_gen}",
-              slope=e_gen)
+              f"{ladder.margin_last.mean():+.4f} at step {snapshots[-1]}; slope per doubling of steps {e_gen}" +
+              (f"; the line's reach to step {extend[-1]} is tested in 001-budget-4x-gen "
+               f"({claims.verdict('001-budget-4x-gen')})" if extend else ""), slope=e_gen)
 claims.record("001-budget-mem", f"N={N}: RMSE(net, D_M) slope per doubling of steps {e_mem}", slope=e_mem)
 claims.number("ladder", ladder.reset_index().to_dict("records"))
 claims.number("best_step", per_seed.step_DG.tolist())
@@ -328,6 +416,16 @@ say(f"At $N = {N}$, over {len(seeds)} training seeds, the distance to $D_G$ at �
     f"$N = {N_control}$ rises by {m.rise_c:.3f} after its minimum, against {m.rise:.3f} at $N = {N}$ (ratio "
     f"{est['rise_ratio']}). The paper's minimum is at 1.3 % of training (epoch 841 of 64210); ours is at "
     f"{m.step_DG / snapshots[-1]:.0%} of a much shorter run, on average.")
+if extend:
+    p_g, p_m = pred[N_control], pred[N]
+    say(f"Trained on to step {extend[-1]} ({extend[-1] / 1200:g}x the default budget of 03-05), seed {s0}'s control "
+        f"net has margin {ext[(ext.N == N_control) & (ext.step == extend[-1])].margin.iloc[0]:+.4f} "
+        f"({'nearer D_G' if ext[(ext.N == N_control) & (ext.step == extend[-1])].margin.iloc[0] > 0 else 'nearer D_M'}), "
+        f"against {p_g.value:+.4f} [{p_g.lo:+.4f}, {p_g.hi:+.4f}] from its ladder line: z = {z4['001-budget-4x-gen']:+.2f} "
+        f"(**{claims.verdict('001-budget-4x-gen')}**). The small-N net's RMSE to D_M gives z = "
+        f"{z4['001-budget-4x-mem']:+.2f} (**{claims.verdict('001-budget-4x-mem')}**). Both nets continue the ladder's "
+        f"runs: their weights at step {steps} differ from the ladder nets' by at most "
+        f"{max(continued.values()):.1e}.")
 zs = ladder.zero_step
 reach = ("the margin is already above 0 at the last snapshot for every seed" if (ladder.margin_last > 0).all() else
          "the fitted lines do not rise, so no budget is predicted to bring it above 0" if zs.isna().all() else

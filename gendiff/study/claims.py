@@ -64,6 +64,27 @@ class Estimate:
         return cls(m, m - h, m + h, method=f"mean, {level:.0%} t-interval over {x.size} {over}")
 
     @classmethod
+    def ols_prediction(cls, x, y, x_new: float, level: float = 0.95, over: str = "points") -> "Estimate":
+        """The least-squares line of y on x, evaluated at x_new, with its Student-t *prediction* interval for one new
+        observation there: y_hat +- t(n - 2) s sqrt(1 + 1/n + (x_new - mean x)^2 / Sxx), s^2 the residual variance
+        on n - 2 degrees of freedom (e.g. Montgomery & Runger, Applied Statistics, eq. 11-33)."""
+        import numpy as np
+        from scipy import stats
+
+        x, y = np.asarray(x, dtype=float).reshape(-1), np.asarray(y, dtype=float).reshape(-1)
+        if x.size != y.size or x.size < 3 or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+            raise GendiffError(f"ols_prediction needs >= 3 finite (x, y) pairs of equal length, got {x.size} and {y.size}")
+        sxx = float(((x - x.mean()) ** 2).sum())
+        if sxx == 0:
+            raise GendiffError("ols_prediction needs at least two distinct x")
+        b = float(((x - x.mean()) * (y - y.mean())).sum()) / sxx
+        a = float(y.mean()) - b * float(x.mean())
+        s = math.sqrt(float(((y - a - b * x) ** 2).sum()) / (x.size - 2))
+        v = a + b * float(x_new)
+        h = float(stats.t.ppf(0.5 + level / 2, x.size - 2)) * s * math.sqrt(1 + 1 / x.size + (x_new - x.mean()) ** 2 / sxx)
+        return cls(v, v - h, v + h, method=f"least-squares line, {level:.0%} prediction interval over {x.size} {over}")
+
+    @classmethod
     def bootstrap(cls, samples, stat=None, level: float = 0.95, n_boot: int = 2000, seed: int = 0,
                   over: str = "inputs") -> "Estimate":
         """``stat`` (default: the mean) and its percentile-bootstrap interval over the rows of ``samples``."""
@@ -87,7 +108,8 @@ class Estimate:
 
         m = re.search(r"over (\d+) (\w+)", self.method)
         if m:
-            return f"{'bootstrap' if 'bootstrap' in self.method else 't'}, {m[1]} {m[2]}"
+            kind = "bootstrap" if "bootstrap" in self.method else "prediction" if "prediction" in self.method else "t"
+            return f"{kind}, {m[1]} {m[2]}"
         m = re.search(r"\(1 (\w+)\)", self.method)
         return f"1 {m[1]}" if m else ""
 
