@@ -426,6 +426,17 @@ if extend:
         f"{z4['001-budget-4x-mem']:+.2f} (**{claims.verdict('001-budget-4x-mem')}**). Both nets continue the ladder's "
         f"runs: their weights at step {steps} differ from the ladder nets' by at most "
         f"{max(continued.values()):.1e}.")
+    at = lambda n_train, col, step: float(ext[(ext.N == n_train) & (ext.step == step)][col].iloc[0])  # noqa: E731
+    g0, g1 = at(N_control, "margin", steps), at(N_control, "margin", extend[-1])
+    m0, m1 = at(N, "rmse_DM_train", steps), at(N, "rmse_DM_train", extend[-1])
+    say(f"Which way each measure moved from step {steps} to {extend[-1]}: the control's margin {g0:+.4f} -> "
+        f"{g1:+.4f} ({'further from D_G' if g1 < g0 else 'back toward D_G'}), the small-N net's RMSE to D_M "
+        f"{m0:.4f} -> {m1:.4f} ({'still falling' if m1 < m0 else 'rising'})." +
+        (" The control's z above 1 with its margin still falling means that its drift away from D_G slowed beyond "
+         "the ladder; it did not turn toward D_G, the one way to z > 1 that the declared text of 001-budget-4x-gen "
+         "names." if z4["001-budget-4x-gen"] > 1 and g1 < g0 else "") +
+        (" The small-N net's z above 1 with its distance to D_M still falling means that its approach to D_M slowed "
+         "beyond the ladder." if z4["001-budget-4x-mem"] > 1 and m1 < m0 else ""))
 zs = ladder.zero_step
 reach = ("the margin is already above 0 at the last snapshot for every seed" if (ladder.margin_last > 0).all() else
          "the fitted lines do not rise, so no budget is predicted to bring it above 0" if zs.isna().all() else
