@@ -2,8 +2,9 @@
 
 ``heatmaps`` and ``calibrated`` are computed once per (net, settings) and stored with the net (``cache.derived``), so
 notebooks 09-11 share them; so are the denoisers' MSE curves against the net (``cached_mse``) and their samples
-(``cached_samples``), keyed by their inputs and the source of the code that computes them. Calibration uses forward-process inputs built from *held-out* images; the notebooks
-evaluate on other inputs (training images' forward process, the net's own reverse trajectories)."""
+(``cached_samples``), keyed by their inputs and the source of the code that computes them. Calibration uses
+forward-process inputs built from *held-out* images; the notebooks evaluate on other inputs (training images'
+forward process, the net's own reverse trajectories)."""
 from __future__ import annotations
 
 import torch
@@ -171,23 +172,10 @@ def cached_mse(cfg, net, dens: AnalyticDenoisers, inputs: list, *, snapshot=None
     _check_keyed(dens)
     limits = EVAL_LIMITS if limits is None else limits
     key = digest(*[t for z, s in inputs for t in (z, float(s))])
-    refs = None
-    out = {}
-    for name, D in dens.items():
-        def compute(D=D, name=name):
-            nonlocal refs
-            if refs is None:  # the net's outputs, once for all denoisers still to compute
-                with torch.no_grad():
-                    refs = [net(z, s) for z, s in inputs]
-            n_of = lambda z: limits.get(name, z.shape[0])  # noqa: E731
-            from .metrics import denoiser_mse
-
-            with torch.no_grad():
-                return [denoiser_mse(D, z[:n_of(z)], s, r[:n_of(z)]) for (z, s), r in zip(inputs, refs)]
-
-        params = dict(denoiser=name, built=dens.key, inputs=key, limit=limits.get(name), snapshot=snapshot, code=_code())
-        out[name] = derived(cfg, f"mse-{name}", params, compute)
-    return out
+    return {name: derived(cfg, f"mse-{name}", dict(denoiser=name, built=dens.key, inputs=key, limit=limits.get(name),
+                                                    snapshot=snapshot, code=_code()),
+                          lambda name=name, D=D: mse_to(net, {name: D}, inputs, limits=limits)[name])
+            for name, D in dens.items()}
 
 
 def cached_samples(cfg, dens: AnalyticDenoisers, x_T: torch.Tensor, *, num_steps: int = 18, snapshot=None) -> dict:

@@ -208,7 +208,6 @@ def derived(cfg: NetConfig, name: str, params: dict, compute, *, root: Path | No
     return value
 
 
-
 def net_samples(cfg: NetConfig, net, x_T: torch.Tensor, *, num_steps: int = 18, snapshot=None) -> torch.Tensor:
     """The net's samples from the noise x_T (EDM Heun sampler, ``num_steps``, clamped to [-1, 1]), stored with the
     net of ``cfg`` (``snapshot``: which of its weights ``net`` is) and keyed by x_T and the source of the sampler:
@@ -218,6 +217,7 @@ def net_samples(cfg: NetConfig, net, x_T: torch.Tensor, *, num_steps: int = 18, 
     params = dict(x_T=digest(x_T), num_steps=num_steps, snapshot=snapshot, code=source_digest(sampling, edm, nets))
     return derived(cfg, "samples-net", params,
                    lambda: sampling.edm_sampler(net, x_T, num_steps=num_steps).clamp(-1, 1))
+
 
 _LOCKS: dict = {}
 
