@@ -57,6 +57,7 @@ bench: setup
 	$(PY) bench/bench_empirical.py
 	$(PY) bench/bench_training.py
 	$(PY) bench/bench_pspc.py --heatmaps
+	$(PY) bench/bench_study_cost.py
 
 lab: setup
 	$(PY) -m jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)

@@ -82,9 +82,11 @@ print(f"profile {profile!r}: results of {len(runs)} notebooks: {', '.join(runs) 
 # test is met (its whole interval, where there is one). **differs**: a test fails, and the notebook says how our
 # small-scale result departs from the paper. **inconclusive**: an interval straddles a threshold, or a statistic
 # could not be measured at this scale.
+# `tested_by`: where a notebook tested the explanation of a row (often a row that differs), the claims that tested
+# it, with their verdicts; each such claim names the row it explains when it is declared.
 
 # %%
-table[["id", "source", "claim", "paper", "test", "ours", "statistics", "verdict"]].style.hide(axis="index").map(
+table[["id", "source", "claim", "paper", "test", "ours", "statistics", "verdict", "tested_by"]].style.hide(axis="index").map(
     lambda v: {"holds": "background-color:#d8f0d8", "differs": "background-color:#f6e0c0",
                "inconclusive": "background-color:#f0f0b0", "not run": "color:#999",
                "not recorded": "color:#c00"}.get(v, ""), subset=["verdict"])

@@ -116,7 +116,7 @@ claims.declare("001-noise-coverage", "The high-noise gap between D_L and D_G com
                          "trained with ln sigma ~ N(P_mean, P_std_wide^2), over the same for the default law (same "
                          "seed, data, steps); mean and 95 % t-interval over seeds",
                tests={"ratio": below(0.5)},
-               differs="under-training at high noise explains less than half of the gap")
+               differs="under-training at high noise explains less than half of the gap", explains="001-DL-DG")
 
 # %%
 import time

@@ -127,7 +127,8 @@ claims.declare("001-budget-gen", "More training moves the generalizing net towar
                statistic="per training seed, slope: least-squares slope of the margin RMSE(net, D_M) - RMSE(net, D_G) "
                          "(training inputs, sigma = report_sigma) of the N_control net against log2(step), over the "
                          "snapshots from ladder_from on; mean and 95 % t-interval over seeds",
-               tests={"slope": above(0.0)}, differs="more training does not bring the net nearer D_G than D_M")
+               tests={"slope": above(0.0)}, differs="more training does not bring the net nearer D_G than D_M",
+               explains="001-gauss-vs-mem")
 claims.declare("001-budget-mem", "More training moves the small-N net toward D_M", source=f"ours, after {LI}, Fig. 5",
                paper="(implied)",
                statistic="per training seed, slope: least-squares slope of RMSE(net, D_M) (training inputs, sigma = "
@@ -140,13 +141,15 @@ if extend:
                    statistic="first seed only: z = (margin at the last step of extend - the seed's ladder line "
                              "there) / half-width of its 95 % least-squares prediction interval (log2 step)",
                    tests={"z": between(-1.0, 1.0)},
-                   differs="the trend bends beyond the ladder (z > 1: a late turn toward D_G; z < -1: faster away)")
+                   differs="the trend bends beyond the ladder (z > 1: a late turn toward D_G; z < -1: faster away)",
+                   explains="001-budget-gen")
     claims.declare("001-budget-4x-mem", "The ladder's line predicts the small-N net's distance to D_M at 4x the "
                    "budget", source="ours: tests the reach of 001-budget-mem's trend", paper="(beyond the papers)",
                    statistic="first seed only: z = (RMSE(net, D_M) at the last step of extend - the seed's ladder "
                              "line there) / half-width of its 95 % least-squares prediction interval (log2 step)",
                    tests={"z": between(-1.0, 1.0)},
-                   differs="the trend bends beyond the ladder (z > 1: the approach to D_M stalls; z < -1: it speeds up)")
+                   differs="the trend bends beyond the ladder (z > 1: the approach to D_M stalls; z < -1: it speeds up)",
+                   explains="001-budget-mem")
 if extend_far:
     claims.declare("001-budget-16x-turn", "Between 4x and 16x the budget, the generalizing net turns toward D_G",
                    source="ours: tests the budget explanation of 001-gauss-vs-mem beyond 001-budget-4x-gen",
@@ -155,14 +158,14 @@ if extend_far:
                              "(training inputs, sigma = report_sigma) at the last step of extend_far minus that at "
                              "the last step of extend",
                    tests={"change": above(0.0)},
-                   differs="its drift away from D_G goes on with more training")
+                   differs="its drift away from D_G goes on with more training", explains="001-gauss-vs-mem")
     claims.declare("001-budget-16x-gen", "At 16x the budget the generalizing net is nearer D_G than D_M",
                    source=f"ours: {LI}'s state for generalizing nets (Figs. 3 and 5), at 16x our budget",
                    paper="(implied: nearer D_G)",
                    statistic="first seed, control net only: margin RMSE(net, D_M) - RMSE(net, D_G) (training "
                              "inputs, sigma = report_sigma) at the last step of extend_far",
                    tests={"margin": above(0.0)},
-                   differs="at 16x our budget the net is still nearer D_M than D_G")
+                   differs="at 16x our budget the net is still nearer D_M than D_G", explains="001-gauss-vs-mem")
 
 # %%
 import time
@@ -514,6 +517,13 @@ if extend_far:
         f"**{claims.verdict('001-budget-16x-gen')}**). Its weights at step {extend[-1]} equal section 3's net's to "
         f"{continued_far:.1e}. The paper's generalizing nets see roughly a thousand times our default budget's "
         f"images, so {far_steps[-1] / 1200:g}x is still far from their regime.")
+    b_far, a_far = ladder_slope(far[far.step >= extend[-1]], "margin")
+    say(f"The late trend, fitted over steps {extend[-1]}-{far_steps[-1]} in $\\log_2$ step, changes the margin by "
+        f"{b_far:+.4f} per doubling of the budget" +
+        (f"; continued, it would reach 0 (the paper's side) at about {2 ** (-a_far / b_far):.0f} steps, "
+         f"{2 ** (-a_far / b_far) / 1200:.0f} times the default budget (an extrapolation)." if b_far > 0 and f1 < 0
+         else "; it does not rise, so no budget on this line brings the net nearer D_G than D_M." if f1 < 0
+         else "."))
 zs = ladder.zero_step
 reach = ("the margin is already above 0 at the last snapshot for every seed" if (ladder.margin_last > 0).all() else
          "the fitted lines do not rise, so no budget is predicted to bring it above 0" if zs.isna().all() else

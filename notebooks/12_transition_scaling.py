@@ -128,14 +128,16 @@ for name in small:
                    paper="(not in the papers)",
                    statistic=f"per training seed, ratio: N* of the c={small_channels} net over N* of the c={channels} "
                              "net (seeds paired by index); mean and 95 % t-interval over seeds",
-                   tests={"ratio": below(1 / FACTOR)}, differs="N* is set by the data, not by the net")
+                   tests={"ratio": below(1 / FACTOR)}, differs="N* is set by the data, not by the net",
+                   explains="001-Nstar-exponent")
 claims.declare("001-Nstar-exponent-small", f"For the smaller net (c={small_channels}) N* is again about constant "
                "across d: N* = a d^b with |b| < 1/2", source="ours: tests the capacity reading of 001-Nstar-exponent "
                "(declared before its nets)", paper="(not in the papers)",
                statistic=f"per training seed, b: least-squares slope of log N* on log d over {', '.join(small)}; "
                          "mean and 95 % t-interval over seeds",
                tests={"b": between(-0.5, 0.5)},
-               differs="the smaller net's N* changes with d: its capacity does not count in images alone")
+               differs="the smaller net's N* changes with d: its capacity does not count in images alone",
+               explains="001-Nstar-exponent")
 
 # %%
 import time

@@ -158,6 +158,30 @@ def test_results_atomic_and_ledger(tmp_path):
         c.finish()
 
 
+def test_ledger_shows_where_an_explanation_was_tested(tmp_path):
+    from gendiff.study.ledger import ledger_markdown, ledger_table
+
+    a = Claims("04_gaussian_structure", "smoke", tmp_path)
+    a.declare("001-x", "x", source="paper", tests={"v": below(1.0)})
+    a.record("001-x", "x measured", v=2.0)
+    b = Claims("07_training_time", "smoke", tmp_path)
+    b.declare("001-why-x", "why x", source="ours", tests={"v": below(1.0)}, explains="001-x")
+    b.declare("001-why-x-2", "why x again", source="ours", tests={"v": below(1.0)}, explains=["001-x"])
+    b.record("001-why-x", "tested", v=0.5)
+    b.record("001-why-x-2", "tested", v=3.0)
+    nbs = ["04_gaussian_structure", "07_training_time"]
+    t = ledger_table(tmp_path, notebooks=nbs).set_index("id")
+    assert t.loc["001-x", "tested_by"] == "001-why-x (holds); 001-why-x-2 (differs)"
+    assert t.loc["001-why-x", "tested_by"] == ""
+    assert "x measured (explanation tested by: 001-why-x (holds); 001-why-x-2 (differs))" in ledger_markdown(tmp_path)
+    c = Claims("08_strong_generalization", "smoke", tmp_path)  # a pointer to no declared claim: named, once complete
+    c.declare("001-y", "y", source="ours", tests={"v": below(1.0)}, explains="001-typo")
+    with pytest.raises(GendiffError, match="'001-y'.*explains '001-typo', which no notebook declares"):
+        ledger_table(tmp_path, notebooks=nbs + ["08_strong_generalization"])
+    with pytest.raises(GendiffError, match="explains must name other claims"):
+        c.declare("001-z", "z", source="ours", tests={"v": below(1.0)}, explains="001-z")
+
+
 def test_truncated_results_file_is_named(tmp_path):
     (tmp_path / "05_dataset_size.json").write_text('{"notebook": "05_da')
     with pytest.raises(GendiffError, match="05_dataset_size.json is not valid JSON"):

@@ -195,9 +195,11 @@ class Claims:
         return self.dir / f"{self.notebook}.json"
 
     def declare(self, id: str, claim: str, *, source: str, tests: dict[str, Test], paper: str = "",
-                statistic: str = "", differs: str = "") -> None:
+                statistic: str = "", differs: str = "", explains: str | tuple | list = ()) -> None:
         """Declare a claim before any measurement: its statement, where the paper makes it, the paper's value,
-        the statistics (name -> Test) that decide it and what a 'differs' verdict would mean."""
+        the statistics (name -> Test) that decide it and what a 'differs' verdict would mean. ``explains``: the ids
+        of claims (in any notebook) whose explanation this claim tests; the ledger shows it, with its verdict, on
+        their rows."""
         if self._measured:
             raise GendiffError(f"claim {id!r} declared after a measurement was recorded in {self.notebook}: "
                                "declare every claim before computing anything")
@@ -205,8 +207,11 @@ class Claims:
             raise GendiffError(f"claim {id!r} is declared twice in {self.notebook}")
         if not isinstance(tests, dict) or not tests or not all(isinstance(t, Test) for t in tests.values()):
             raise GendiffError(f"claim {id!r}: tests must map each statistic's name to a Test (above/below/between)")
+        explains = [explains] if isinstance(explains, str) else list(explains)
+        if not all(isinstance(e, str) and e and e != id for e in explains):
+            raise GendiffError(f"claim {id!r}: explains must name other claims by id, got {explains!r}")
         self.declared[id] = dict(id=id, claim=claim, source=source, paper=paper, statistic=statistic,
-                                 differs=differs, tests={k: str(t) for k, t in tests.items()})
+                                 differs=differs, tests={k: str(t) for k, t in tests.items()}, explains=explains)
         self._tests = getattr(self, "_tests", {})
         self._tests[id] = tests
         self.save()
@@ -279,7 +284,8 @@ def claim_rows(result: dict) -> list[dict]:
         rows.append(dict(id=dec["id"], source=dec["source"], claim=dec["claim"], paper=dec["paper"],
                          test="; ".join(f"{k} {t}" for k, t in dec["tests"].items()), differs=dec["differs"],
                          ours=rec["ours"] if rec else "", statistics=stats,
-                         verdict=rec["verdict"] if rec else "not recorded", notebook=result.get("notebook", "")))
+                         verdict=rec["verdict"] if rec else "not recorded", notebook=result.get("notebook", ""),
+                         explains=list(dec.get("explains", []))))
     return rows
 
 

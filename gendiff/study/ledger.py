@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .._checks import GendiffError
 from .claims import claim_rows, load_results
 from .io import committed_results_dir
 
-COLUMNS = ["id", "source", "claim", "paper", "test", "ours", "statistics", "verdict", "notebook"]
+COLUMNS = ["id", "source", "claim", "paper", "test", "ours", "statistics", "verdict", "notebook", "tested_by"]
 
 
 def ledger_table(results_dir: Path | None = None, notebooks: list[str] | None = None):
     """A pandas DataFrame, one row per declared claim (in notebook order), from the results JSONs of a folder
     (default: the committed default-profile results). A notebook in ``notebooks`` that left no results gets one
-    row with verdict 'not run'."""
+    row with verdict 'not run'. ``tested_by``: the claims whose declaration says they test this claim's
+    explanation (``Claims.declare(explains=...)``), each with its verdict; naming a claim that no notebook declared
+    is an error once every notebook has results."""
     import pandas as pd
 
     from .runner import INDEX, all_notebooks
@@ -26,6 +29,17 @@ def ledger_table(results_dir: Path | None = None, notebooks: list[str] | None = 
                              verdict="not run", notebook=nb))
             continue
         rows.extend(claim_rows(results[nb]))
+    ids = {r["id"] for r in rows}
+    complete = all(r["verdict"] != "not run" for r in rows)
+    tested_by = {}
+    for r in rows:
+        for target in r.get("explains", []):
+            if target not in ids and complete:
+                raise GendiffError(f"claim {r['id']!r} ({r['notebook']}) says it explains {target!r}, which no "
+                                   "notebook declares: fix the id in its declare(explains=...)")
+            tested_by.setdefault(target, []).append(f"{r['id']} ({r['verdict']})")
+    for r in rows:
+        r["tested_by"] = "; ".join(tested_by.get(r["id"], []))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -40,7 +54,8 @@ def ledger_markdown(results_dir: Path | None = None) -> str:
              "|---|---|---|---|---|---|---|"]
     for r in t.itertuples():
         verdict = f"**{r.verdict}**" if r.verdict in ("differs", "inconclusive") else r.verdict
-        lines.append("| " + " | ".join(_cell(x) for x in (f"`{r.id}` {r.claim}", verdict, r.ours, r.statistics, r.test,
+        ours = f"{r.ours} (explanation tested by: {r.tested_by})" if r.tested_by else r.ours
+        lines.append("| " + " | ".join(_cell(x) for x in (f"`{r.id}` {r.claim}", verdict, ours, r.statistics, r.test,
                                                                r.paper, r.source)) + " |")
     return "\n".join(lines) + "\n"
 
