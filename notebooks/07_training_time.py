@@ -514,9 +514,18 @@ if extend_far:
         f"has margin {f1:+.4f} ({'nearer D_G' if f1 > 0 else 'nearer D_M'}), against {f0:+.4f} at step {extend[-1]}: "
         f"it {'moved toward' if f1 > f0 else 'drifted further from'} $D_G$ "
         f"(`001-budget-16x-turn` **{claims.verdict('001-budget-16x-turn')}**, `001-budget-16x-gen` "
-        f"**{claims.verdict('001-budget-16x-gen')}**). Its weights at step {extend[-1]} equal section 3's net's to "
-        f"{continued_far:.1e}. The paper's generalizing nets see roughly a thousand times our default budget's "
-        f"images, so {far_steps[-1] / 1200:g}x is still far from their regime.")
+        f"**{claims.verdict('001-budget-16x-gen')}**). Its weights at step {extend[-1]} differ from section 3's net's "
+        f"by at most {continued_far:.1e}. The paper's generalizing nets see roughly a thousand times our default "
+        f"budget's images, so {far_steps[-1] / 1200:g}x is still far from their regime.")
+    whole = pd.concat([curves[(curves.N == N_control) & (curves.seed == s0)][["step", "margin"]],
+                       far[far.step > snapshots[-1]][["step", "margin"]]], ignore_index=True)  # the one net, all steps
+    top, pos = whole.iloc[int(whole.margin.argmax())], whole[whole.margin > 0]
+    say(f"Over this net's whole trajectory (steps {whole.step.min()}-{whole.step.max()}) its margin is largest, "
+        f"{top.margin:+.4f}, at step {top.step:.0f}; " +
+        ("it is never above 0." if pos.empty else
+         f"it is last above 0 at step {pos.step.max():.0f}" +
+         (f", and nearer $D_M$ on its training inputs from then on, with at most {far.memorized.max():.0%} of samples "
+          "memorized at the kept steps past the ladder." if pos.step.max() < whole.step.max() else ".")))
     b_far, a_far = ladder_slope(far[far.step >= extend[-1]], "margin")
     say(f"The late trend, fitted over steps {extend[-1]}-{far_steps[-1]} in $\\log_2$ step, changes the margin by "
         f"{b_far:+.4f} per doubling of the budget" +
