@@ -200,6 +200,20 @@ def cfg_of(n_train, train_seed, steps_=steps, snaps=snapshots):
                      snapshots=tuple(snaps), seed=train_seed)
 
 
+def weights_gap(short, long_):
+    """Largest weight difference between the net of config ``short`` and the net of config ``long_`` at the step
+    where ``short`` ends: 0 when the longer run continues the shorter one exactly."""
+    a = get_model(short, device="cpu")[0].state_dict()
+    b = get_model(long_, device="cpu", snapshot=short.steps)[0].state_dict()
+    return max(float((a[k] - b[k]).abs().max()) for k in a)
+
+
+def value_at(df, step, col="margin", n_train=None):
+    """One measure of a table of kept steps (sections 3 and 4) at one step (and one training-set size)."""
+    rows = df[(df.step == step) & ((df.N == n_train) if n_train is not None else True)]
+    return float(rows[col].iloc[0])
+
+
 def snapshot_curve(n_train, train_seed, all_sigmas=False, steps_=steps, snaps=snapshots):
     """Every snapshot of the net trained on n_train images at one training seed: samples and this notebook's
     measures, one row per snapshot; with all_sigmas, also RMSE(net, D_G) at every level (one row per snapshot and
@@ -355,12 +369,10 @@ if extend:
     ext = pd.DataFrame(snapshot_curve(N_control, s0, steps_=extend[-1], snaps=extend)[0]
                        + snapshot_curve(N, s0, steps_=extend[-1], snaps=extend)[0])
     ext["margin"] = ext.rmse_DM_train - ext.rmse_DG_train
-    at = lambda n_train, col, step: float(ext[(ext.N == n_train) & (ext.step == step)][col].iloc[0])  # noqa: E731
+    at = lambda n_train, col, step: value_at(ext, step, col, n_train)  # noqa: E731
     continued, pred, fits = {}, {}, {}
     for n_train, col in ((N_control, "margin"), (N, "rmse_DM_train")):
-        a = get_model(cfg_of(n_train, s0), device="cpu")[0].state_dict()
-        b = get_model(cfg_of(n_train, s0, extend[-1], extend), device="cpu", snapshot=steps)[0].state_dict()
-        continued[n_train] = max(float((a[k] - b[k]).abs().max()) for k in a)
+        continued[n_train] = weights_gap(cfg_of(n_train, s0), cfg_of(n_train, s0, extend[-1], extend))
         g = lad[(lad.N == n_train) & (lad.seed == s0)]
         fits[n_train] = (np.log2(g.step.to_numpy()), g[col].to_numpy())
         pred[n_train] = Estimate.ols_prediction(*fits[n_train], np.log2(extend[-1]), over="snapshots")
@@ -394,10 +406,9 @@ if extend_far:
     far_steps = list(extend) + list(extend_far)
     far = pd.DataFrame(snapshot_curve(N_control, s0, steps_=far_steps[-1], snaps=far_steps)[0])
     far["margin"] = far.rmse_DM_train - far.rmse_DG_train
-    at_far = lambda step: float(far[far.step == step].margin.iloc[0])  # noqa: E731
-    a = get_model(cfg_of(N_control, s0, extend[-1], extend), device="cpu")[0].state_dict()
-    b = get_model(cfg_of(N_control, s0, far_steps[-1], far_steps), device="cpu", snapshot=extend[-1])[0].state_dict()
-    continued_far = max(float((a[k] - b[k]).abs().max()) for k in a)
+    at_far = lambda step: value_at(far, step)  # noqa: E731
+    continued_far = weights_gap(cfg_of(N_control, s0, extend[-1], extend),
+                                cfg_of(N_control, s0, far_steps[-1], far_steps))
     fig, ax = plt.subplots(figsize=(7, 4))
     g = lad[(lad.N == N_control) & (lad.seed == s0)]
     ax.plot(g.step, g.margin, "o", color="C0", label=f"ladder snapshots (seed {s0})")
@@ -524,8 +535,10 @@ if extend_far:
         f"{top.margin:+.4f}, at step {top.step:.0f}; " +
         ("it is never above 0." if pos.empty else
          f"it is last above 0 at step {pos.step.max():.0f}" +
-         (f", and nearer $D_M$ on its training inputs from then on, with at most {far.memorized.max():.0%} of samples "
-          "memorized at the kept steps past the ladder." if pos.step.max() < whole.step.max() else ".")))
+         (f", and nearer $D_M$ on its training inputs from then on; at the kept steps past the ladder " +
+          ("no sample is memorized." if far.memorized.max() == 0 else
+           f"at most {far.memorized.max():.0%} of samples are memorized.")
+          if pos.step.max() < whole.step.max() else ".")))
     b_far, a_far = ladder_slope(far[far.step >= extend[-1]], "margin")
     say(f"The late trend, fitted over steps {extend[-1]}-{far_steps[-1]} in $\\log_2$ step, changes the margin by "
         f"{b_far:+.4f} per doubling of the budget" +
