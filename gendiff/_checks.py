@@ -9,6 +9,10 @@ class GendiffError(ValueError):
     """A bad parameter or input; the message names the parameter and what was expected."""
 
 
+class GendiffWarning(UserWarning):
+    """Something was repaired or skipped on the way (a bad checkpoint set aside, say): the work goes on, and says so."""
+
+
 def check_positive(name: str, value, *, allow_zero: bool = False):
     """Every element of ``value`` (a number or a sequence/tensor of numbers) must be > 0 (>= 0)."""
     if hasattr(value, "detach"):  # a tensor
@@ -20,6 +24,8 @@ def check_positive(name: str, value, *, allow_zero: bool = False):
     for v in vals:
         if isinstance(v, bool) or not isinstance(v, Real) or math.isnan(v):
             raise GendiffError(f"{name} must be a number, got {v!r}")
+        if math.isinf(v):
+            raise GendiffError(f"{name} must be finite, got {v!r}")
         if v < 0 or (v == 0 and not allow_zero):
             rel = ">= 0" if allow_zero else "> 0"
             raise GendiffError(f"{name} must be {rel}, got {v!r}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -109,15 +110,22 @@ def get_classifier(cfg: ClassifierConfig | None = None, *, root=None) -> tuple[D
     cfg = cfg or ClassifierConfig()
     d = (Path(root) if root else cache_dir()) / "classifiers" / cfg.key()
     w, meta = d / "model.safetensors", d / "info.json"
+    def load():
+        info = json.loads(meta.read_text())
+        if not w.exists() or _sha256(w) != info.get("sha256"):
+            raise GendiffError(f"{w} is missing, truncated or corrupt (sha256 mismatch); delete {d} to retrain")
+        model = DigitCNN(cfg.data()[0].shape[1])
+        model.load_state_dict(load_file(str(w)))
+        return model.eval(), {**info, "trained": False}
+
+    if meta.exists():  # reading takes no lock, so a read-only shared cache serves what it holds
+        return load()
+    if d.parent.exists() and not os.access(d.parent, os.W_OK):
+        raise GendiffError(f"the cache {d.parent} is read-only and lacks the classifier {cfg.key()}: train it in a "
+                           "writable cache first (GENDIFF_CACHE names the cache folder)")
     with entry_lock(d.parent / f".{cfg.key()}.lock"):
         if meta.exists():
-            info = json.loads(meta.read_text())
-            if not w.exists() or _sha256(w) != info.get("sha256"):
-                raise GendiffError(f"{w} is missing, truncated or corrupt (sha256 mismatch); delete {d} to retrain")
-            xt = cfg.data()[0]
-            model = DigitCNN(xt.shape[1])
-            model.load_state_dict(load_file(str(w)))
-            return model.eval(), {**info, "trained": False}
+            return load()
         model, info = train_classifier(cfg)
         d.mkdir(parents=True, exist_ok=True)
         atomic_write(w, lambda tmp: save_file(model.state_dict(), str(tmp)))

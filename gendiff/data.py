@@ -143,33 +143,99 @@ def load_mnist(size: int | None = None) -> torch.Tensor:
     return _shipped("mnist", None if size == 28 else size).clone()
 
 
-def _pil_to_array(path: Path, grayscale: bool, size: int | None) -> np.ndarray:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            im = im.convert("L" if grayscale else "RGB")
-            if size is not None and im.size != (size, size):
-                im = im.resize((size, size), Image.BICUBIC)
-            arr = np.asarray(im, dtype=np.uint8)
-    except (OSError, ValueError, SyntaxError) as e:  # PIL's UnidentifiedImageError is an OSError
-        raise GendiffError(f"data_path: {str(path)!r} is not a readable image ({type(e).__name__}: {e})") from None
-    return arr[None] if grayscale else arr.transpose(2, 0, 1)
+# PIL modes of one-channel images; every other mode (RGB, RGBA, P, CMYK, YCbCr, ...) is read as colour (3 channels).
+GRAY_MODES = ("1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 
 
-def load_folder(path, size: int | None = None, grayscale: bool = False) -> torch.Tensor:
-    """Every image file under ``path`` (sorted, recursive): (N, C, size, size) in [-1, 1]."""
-    path = Path(path)
+@dataclass(frozen=True)
+class FolderScan:
+    """What a folder of images holds, read once before any work: its files (sorted), each one's PIL mode and size."""
+
+    path: str
+    files: tuple
+    modes: tuple
+    sizes: tuple
+
+    @property
+    def channels(self) -> int | None:
+        """1 (all grayscale), 3 (all colour) or None (mixed)."""
+        kinds = {m in GRAY_MODES for m in self.modes}
+        return None if len(kinds) > 1 else 1 if kinds == {True} else 3
+
+    def check(self, size: int | None = None, channels: int | None = None) -> "FolderScan":
+        """One error if the images cannot be stacked as asked: mixed grayscale and colour without ``channels``, or
+        several image sizes without ``size``."""
+        if channels is None and self.channels is None:
+            gray = next(f for f, m in zip(self.files, self.modes) if m in GRAY_MODES)
+            colour = next(f for f, m in zip(self.files, self.modes) if m not in GRAY_MODES)
+            raise GendiffError(f"data_path: {self.path!r} mixes grayscale images ({gray}) and colour images ({colour}); "
+                               "convert them to one mode, or pass channels=1 or channels=3")
+        if size is None and len(set(self.sizes)) > 1:
+            raise GendiffError(f"data_path: images in {self.path!r} have different sizes "
+                               f"{sorted(set(self.sizes))[:4]}; pass size= (the side to resize them to)")
+        return self
+
+    @property
+    def side(self) -> int:
+        w, h = self.sizes[0]
+        return min(w, h)
+
+
+def _image_files(path: Path) -> list[Path]:
     if not path.is_dir():
         raise GendiffError(f"data_path: folder {str(path)!r} does not exist")
-    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise GendiffError(f"data_path: no image files ({', '.join(IMAGE_SUFFIXES)}) in {str(path)!r}")
-    arrs = [_pil_to_array(f, grayscale, size) for f in files]
-    shapes = {a.shape for a in arrs}
-    if len(shapes) > 1:
-        raise GendiffError(f"data_path: images in {str(path)!r} have different sizes {sorted(shapes)}; pass size=")
-    return to_unit_range(np.stack(arrs), 0.0, 255.0)
+    return files
+
+
+@functools.lru_cache(maxsize=16)
+def _scan(path: str, stamp: tuple) -> FolderScan:
+    from PIL import Image
+
+    modes, sizes = [], []
+    files = [Path(f) for f, *_ in stamp]
+    for f in files:
+        try:
+            with Image.open(f) as im:
+                im.load()  # decodes: a truncated or corrupt file fails here, before any work
+                modes.append(im.mode)
+                sizes.append(im.size)
+        except (OSError, ValueError, SyntaxError) as e:  # PIL's UnidentifiedImageError is an OSError
+            raise GendiffError(f"data_path: {str(f)!r} is not a readable image ({type(e).__name__}: {e})") from None
+    return FolderScan(path, tuple(str(f) for f in files), tuple(modes), tuple(sizes))
+
+
+def scan_folder(path) -> FolderScan:
+    """Every image under ``path`` opened and decoded once (memoised while no file changes): its mode and size."""
+    files = _image_files(Path(path))
+    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    return _scan(str(path), stamp)
+
+
+def _pil_to_array(path: str, channels: int, size: int | None) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im = im.convert("L" if channels == 1 else "RGB")
+        if size is not None and im.size != (size, size):
+            im = im.resize((size, size), Image.BICUBIC)
+        arr = np.asarray(im, dtype=np.uint8)
+    return arr[None] if channels == 1 else arr.transpose(2, 0, 1)
+
+
+def load_folder(path, size: int | None = None, channels: int | None = None) -> torch.Tensor:
+    """Every image file under ``path`` (sorted, recursive): (N, C, size, size) in [-1, 1]. C follows the files:
+    grayscale images (PIL modes L, 1, I, ...) give one channel, colour images three; a folder mixing both is refused
+    unless ``channels`` (1 or 3) says which to convert to."""
+    if channels is not None:
+        check_choice("channels", channels, (1, 3))
+    if size is not None:
+        check_int("size", size, low=1)
+    scan = scan_folder(path).check(size, channels)
+    c = channels or scan.channels
+    return to_unit_range(np.stack([_pil_to_array(f, c, size) for f in scan.files]), 0.0, 255.0)
 
 
 def np_channels_first(a: np.ndarray, what: str) -> np.ndarray:
@@ -250,18 +316,30 @@ def load_dataset(name: str, *, size: int | None = None, data_path=None, **kw) ->
 def dataset_size(name: str, data_path=None) -> int:
     """Number of images of a dataset, without loading pixels where possible."""
     check_choice("dataset", name, DATASETS)
-    if name == "digits":
-        return 1797
-    if name == "mnist":
-        return 5000
+    if name in ("digits", "mnist"):
+        return dataset_info(name)[0]
     if data_path is None:
         raise GendiffError(f"dataset={name!r} needs data_path")
-    p = Path(data_path)
     if name == "folder":
-        if not p.is_dir():
-            raise GendiffError(f"data_path: folder {str(p)!r} does not exist")
-        return sum(1 for q in p.rglob("*") if q.suffix.lower() in IMAGE_SUFFIXES)
-    return load_npz(p).shape[0]
+        return len(_image_files(Path(data_path)))
+    return load_npz(Path(data_path)).shape[0]
+
+
+def dataset_info(name: str, data_path=None, size: int | None = None) -> tuple[int, int]:
+    """(number of images, image side after ``size``) of a dataset, checked as a run would load it: a folder is
+    decoded once (corrupt files, mixed modes or sizes are one error here, before any work)."""
+    check_choice("dataset", name, DATASETS)
+    if name in ("digits", "mnist"):
+        n, side = {"digits": (1797, 8), "mnist": (5000, 28)}[name]
+    elif data_path is None:
+        raise GendiffError(f"dataset={name!r} needs data_path")
+    elif name == "folder":
+        scan = scan_folder(data_path).check(size)
+        n, side = len(scan.files), scan.side
+    else:
+        a = load_npz(Path(data_path))
+        n, side = a.shape[0], a.shape[-1]
+    return n, size or side
 
 
 # ----------------------------------------------------------------------------------------------- subsets

@@ -105,7 +105,8 @@ class EDMPrecond(Denoiser):
                                f"{tuple(x.shape)}")
         c_skip, c_out, c_in, c_noise = preconditioning(sigma.to(torch.float32), self.sigma_data)
         b = lambda t: _bcast(t, x)  # noqa: E731
-        F_x = self.model(b(c_in) * x, c_noise)
+        w = next(self.model.parameters(), None)  # the net runs in its weights' dtype; x's dtype comes back
+        F_x = self.model((b(c_in) * x).to(w.dtype if w is not None else x.dtype), c_noise)
         return b(c_skip) * x + b(c_out) * F_x.to(x.dtype)
 
     def learned_part(self) -> "LearnedPart":

@@ -6,11 +6,12 @@ optimizer, schedule, both RNG states, step, losses): ``state_dict`` / ``load_sta
 from __future__ import annotations
 
 import copy
+import math
 import time
 
 import torch
 
-from ._checks import check_int, check_positive
+from ._checks import GendiffError, check_int, check_positive
 from .edm import P_MEAN, P_STD, edm_loss
 from .progress import tqdm
 
@@ -62,6 +63,10 @@ class EDMTrainer:
         bar = tqdm(total=until, initial=self.step_count, disable=not progress, desc=desc, leave=False)
         while self.step_count < until:
             loss = self.step()
+            if not math.isfinite(loss):  # a diverged run stops here: no checkpoint, snapshot or final weights
+                bar.close()
+                raise GendiffError(f"training of {desc} diverged at step {self.step_count}: the loss is {loss}; "
+                                   f"lower the learning rate (lr={self.opt.param_groups[0]['initial_lr']:g})")
             bar.update(1)
             if self.step_count % 50 == 0 or self.step_count == until:
                 ips = (self.step_count - s0) * self.batch_size / (time.perf_counter() - t0)

@@ -49,6 +49,14 @@ def load_unet_denoiser(path) -> EDMPrecond:
     return EDMPrecond(UNetF(UNet2DModel.from_pretrained(str(path))))
 
 
+def check_image_side(side: int, what: str = "size") -> int:
+    """The U-Net's three resolutions halve the image side twice: it must be >= 8 and a multiple of 4."""
+    if side < 8 or side % 4:
+        raise GendiffError(f"{what} must be an image side >= 8 and a multiple of 4 (the U-Net halves it twice), "
+                           f"got {side}")
+    return side
+
+
 @dataclass(frozen=True)
 class NetConfig:
     """Everything that defines a trained net; its hash is the cache key."""
@@ -87,7 +95,9 @@ class NetConfig:
         check_int("data_seed", self.data_seed, low=0)
         check_int("seed", self.seed, low=0)
         if self.size is not None:
-            check_int("size", self.size, low=8)  # three resolutions: the U-Net halves the side twice
+            check_int("size", self.size, low=8)
+            if self.arch == "unet":
+                check_image_side(self.size, "size")
         check_positive("lr", self.lr)
         check_positive("grad_clip", self.grad_clip)
         check_positive("P_std", self.P_std)

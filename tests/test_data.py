@@ -56,7 +56,7 @@ def test_folder_loader(tmp_path):
     x = gd.load_folder(tmp_path)
     assert x.shape == (3, 3, 6, 6)
     assert torch.allclose(x[0], gd.to_unit_range(imgs[0].transpose(2, 0, 1), 0, 255))
-    assert gd.load_folder(tmp_path, grayscale=True, size=4).shape == (3, 1, 4, 4)
+    assert gd.load_folder(tmp_path, channels=1, size=4).shape == (3, 1, 4, 4)
     assert gd.dataset_size("folder", tmp_path) == 3
     assert gd.load_dataset("folder", data_path=tmp_path).shape == (3, 3, 6, 6)
 

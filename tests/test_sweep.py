@@ -56,7 +56,10 @@ def toy(tmp_path, monkeypatch):
 
 
 def test_sweep_runs_points_reports_failures_and_skips_done(toy, capsys):
-    csv = runner.sweep("01", {"x": [1, 4, 5], "scale": [1.0, 3.0]}, "smoke", progress=False)
+    with pytest.raises(GendiffError, match=r"2 of 6 sweep points failed: \[\{'x': 5, 'scale': 1.0\}, \{'x': 5, "
+                                           r"'scale': 3.0\}\]; the others are in .*sweep.csv"):
+        runner.sweep("01", {"x": [1, 4, 5], "scale": [1.0, 3.0]}, "smoke", progress=False)
+    csv = toy / "runs" / "smoke" / "01_toy" / "sweep.csv"
     df = pd.read_csv(csv)
     assert len(df) == 6
     assert set(df[df.x == 5].status) == {"failed"} and set(df[df.x < 5].status) == {"done"}
@@ -70,9 +73,46 @@ def test_sweep_runs_points_reports_failures_and_skips_done(toy, capsys):
     failed = json.loads((csv.parent / "x=5,scale=1.0" / "failed.json").read_text())
     assert failed["point"] == {"x": 5, "scale": 1.0}
     # a second call skips the points already done and retries the failed ones
-    runner.sweep("01", {"x": [1, 4, 5], "scale": [1.0, 3.0]}, "smoke", progress=False)
+    with pytest.raises(GendiffError, match="2 of 6 sweep points failed"):
+        runner.sweep("01", {"x": [1, 4, 5], "scale": [1.0, 3.0]}, "smoke", progress=False)
     err = capsys.readouterr().err
     assert err.count("done, skipped") == 4 and err.count("FAILED point") == 2
+
+
+def test_a_sweep_point_is_reused_only_with_the_same_parameters_profile_and_code(toy, capsys, monkeypatch):
+    grid = {"x": [1, 2]}
+    runner.sweep("01", grid, "smoke", progress=False)
+    capsys.readouterr()
+    runner.sweep("01", grid, "smoke", progress=False)  # nothing changed: both reused
+    assert capsys.readouterr().err.count("done, skipped") == 2
+    # a changed non-grid --set: recomputed, saying why, and the CSV holds the new numbers (y = x * scale)
+    df = pd.read_csv(runner.sweep("01", grid, "smoke", overrides={"scale": 5.0}, progress=False))
+    err = capsys.readouterr().err
+    assert err.count("computed anew (scale: 2.0 -> 5.0") == 2 and "skipped" not in err
+    assert list(df.y) == [5.0, 10.0]
+    # a changed profile file: recomputed
+    (toy / "params" / "smoke" / "01_toy.yaml").write_text("x: 1\nscale: 3.0\n")
+    df = pd.read_csv(runner.sweep("01", grid, "smoke", progress=False))
+    assert capsys.readouterr().err.count("computed anew (scale: 5.0 -> 3.0; params/smoke or schema file changed") == 2
+    assert list(df.y) == [3.0, 6.0]
+    # changed code: recomputed
+    monkeypatch.setattr(runner, "code_digest", lambda name: "another-code")
+    runner.sweep("01", grid, "smoke", progress=False)
+    assert capsys.readouterr().err.count("computed anew (code changed)") == 2
+    # a record from before identities were kept: recomputed
+    done = toy / "runs" / "smoke" / "01_toy" / "x=1" / "done.json"
+    done.write_text(json.dumps({"point": {"x": 1}, "params": {}}))
+    runner.sweep("01", grid, "smoke", progress=False)
+    err = capsys.readouterr().err
+    assert "x=1: computed anew (its record does not say what it ran with)" in err and err.count("skipped") == 1
+
+
+def test_a_failed_sweep_exits_non_zero_from_the_command_line(toy, capsys):
+    from gendiff.study.cli import main
+
+    assert main(["sweep", "01", "-p", "smoke", "--grid", "x=1,5", "--no-progress"]) == 2
+    assert "error: 1 of 2 sweep points failed" in capsys.readouterr().err
+    assert main(["sweep", "01", "-p", "smoke", "--grid", "x=1,2", "--no-progress"]) == 0
 
 
 def test_sweep_validates_every_point_first(toy):
@@ -99,8 +139,9 @@ def test_sweep_on_a_two_worker_local_dask_cluster_matches_the_sequential_run(toy
 
 
 def test_dask_sweep_reports_failing_points_with_their_parameters(toy, capsys):
-    csv = runner.sweep("01", {"x": [1, 5]}, "smoke", progress=False, workers=2)
-    df = pd.read_csv(csv)
+    with pytest.raises(GendiffError, match="1 of 2 sweep points failed"):
+        runner.sweep("01", {"x": [1, 5]}, "smoke", progress=False, workers=2)
+    df = pd.read_csv(toy / "runs" / "smoke" / "01_toy" / "sweep.csv")
     assert list(df.status) == ["done", "failed"]
     err = capsys.readouterr().err
     assert "FAILED point {'x': 5}" in err and "x too large" in err

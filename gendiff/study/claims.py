@@ -178,8 +178,10 @@ def combine(verdicts) -> str:
 
 
 class Claims:
-    """One notebook's declared claims, recorded statistics, verdicts and numbers, saved after every change to
-    ``<results_dir>/<notebook>.json`` (write-then-rename). ``results_dir`` defaults to runs/<profile>/results."""
+    """One notebook's declared claims, recorded statistics, verdicts and numbers. While the notebook runs they are
+    saved after every change to ``<results_dir>/<notebook>.json.partial``; ``finish()`` renames that file to
+    ``<notebook>.json`` in one step. So a rerun that fails keeps the last good results, and the ledger says that a
+    later run failed. ``results_dir`` defaults to runs/<profile>/results."""
 
     def __init__(self, notebook: str, profile: str, results_dir: str | Path | None = None):
         self.notebook, self.profile = notebook, profile
@@ -192,7 +194,13 @@ class Claims:
 
     @property
     def path(self) -> Path:
+        """The results of the last run that finished."""
         return self.dir / f"{self.notebook}.json"
+
+    @property
+    def partial_path(self) -> Path:
+        """The results of this run while it is under way (renamed to ``path`` by ``finish``)."""
+        return self.dir / f"{self.notebook}.json{PARTIAL}"
 
     def declare(self, id: str, claim: str, *, source: str, tests: dict[str, Test], paper: str = "",
                 statistic: str = "", differs: str = "", explains: str | tuple | list = ()) -> None:
@@ -250,6 +258,9 @@ class Claims:
             raise GendiffError(f"{self.notebook}: declared but not recorded: {', '.join(self.missing())}")
         self.numbers["complete"] = True
         self.save()
+        import os
+
+        os.replace(self.partial_path, self.path)  # the one step that makes this run's results the good ones
         return self.table()
 
     def rows(self) -> list[dict]:
@@ -264,7 +275,7 @@ class Claims:
     def save(self) -> None:
         d = dict(notebook=self.notebook, profile=self.profile, declared=list(self.declared.values()),
                  recorded=self.recorded, numbers=self.numbers)
-        atomic_write_text(self.path, json.dumps(d, indent=1, default=_jsonable))
+        atomic_write_text(self.partial_path, json.dumps(d, indent=1, default=_jsonable))
 
 
 def _jsonable(v):
@@ -277,28 +288,50 @@ def _jsonable(v):
 def claim_rows(result: dict) -> list[dict]:
     """One row per declared claim of a results file: statement, declared test, ours, statistics and verdict."""
     rows = []
+    note = f"({result['rerun']}) " if result.get("rerun") else ""
     for dec in result.get("declared", []):
         rec = result.get("recorded", {}).get(dec["id"])
         stats = "; ".join(f"{k} = {Estimate(**v) if v else 'not measured'}" for k, v in rec["stats"].items()) \
             if rec else ""
         rows.append(dict(id=dec["id"], source=dec["source"], claim=dec["claim"], paper=dec["paper"],
                          test="; ".join(f"{k} {t}" for k, t in dec["tests"].items()), differs=dec["differs"],
-                         ours=rec["ours"] if rec else "", statistics=stats,
+                         ours=note + (rec["ours"] if rec else ""), statistics=stats,
                          verdict=rec["verdict"] if rec else "not recorded", notebook=result.get("notebook", ""),
                          explains=list(dec.get("explains", []))))
     return rows
 
 
+PARTIAL = ".partial"  # suffix of the results file of a run under way (or one that failed)
+
+
+def _read(p: Path) -> dict:
+    try:
+        return json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise GendiffError(f"results file {p} is not valid JSON ({e.msg if hasattr(e, 'msg') else e}): "
+                           "rerun its notebook") from None
+
+
 def load_results(directory) -> dict[str, dict]:
-    """Every results JSON of a folder, {notebook: content}; a file that cannot be read is named in the error."""
+    """Every notebook's results in a folder, {notebook: content}; a file that cannot be read is named in the error.
+    The content is that of the last run that finished (``<notebook>.json``). Where a later run left an unfinished
+    ``.json.partial`` (it failed, or is still running), ``content["rerun"]`` says so and when it started; a notebook
+    with no finished run at all shows its unfinished results, with ``content["unfinished"] = True``."""
+    import datetime as dt
+
     out = {}
-    for p in sorted(Path(directory).glob("*.json")):
-        try:
-            out[p.stem] = json.loads(p.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise GendiffError(f"results file {p} is not valid JSON ({e.msg if hasattr(e, 'msg') else e}): "
-                               "rerun its notebook") from None
-    return out
+    directory = Path(directory)
+    for p in sorted(directory.glob(f"*.json{PARTIAL}")):
+        name = p.name[: -len(f".json{PARTIAL}")]
+        if not (directory / f"{name}.json").exists():
+            out[name] = {**_read(p), "unfinished": True}
+    for p in sorted(directory.glob("*.json")):
+        out[p.stem] = _read(p)
+        partial = directory / f"{p.name}{PARTIAL}"
+        if partial.exists():
+            when = dt.datetime.fromtimestamp(partial.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+            out[p.stem]["rerun"] = f"last good run shown; a later run (last written {when}) failed or is unfinished"
+    return dict(sorted(out.items()))
 
 
 def say(text: str):

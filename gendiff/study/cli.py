@@ -130,6 +130,10 @@ def main(argv=None) -> int:
     except GendiffError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished notebooks, sweep points and nets are kept; a net in training resumes from its "
+              "last checkpoint on the next run", file=sys.stderr)
+        return 130
     return 0
 
 

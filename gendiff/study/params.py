@@ -8,7 +8,7 @@ never the parameter's name.
       - {check: "max(Ns) + n_eval <= data_size", help: the held-out images come after the largest training set}
 
 Types: int, float (finite), bool, str, and list[...] of those (nested lists allowed); ``optional: true`` admits
-null. Ranges ``ge``/``gt``/``le``/``lt`` and ``choices`` apply to every element of a list; lists must not be empty
+null. Ranges ``ge``/``gt``/``le``/``lt``, ``multiple_of`` and ``choices`` apply to every element of a list; lists must not be empty
 unless ``min_len: 0``. ``data_size: true`` bounds each value by the number of images in the chosen dataset.
 ``fixed: true`` marks a parameter the runner sets (the profile), which --set cannot change. ``_constraints`` are
 expressions over the parameters (and ``data_size``, and ``images(name)``: the number of images of a dataset) that
@@ -24,7 +24,7 @@ import yaml
 from .._checks import GendiffError
 from .io import project_root
 
-KEYS = {"type", "help", "ge", "gt", "le", "lt", "choices", "optional", "data_size", "fixed", "min_len"}
+KEYS = {"type", "help", "ge", "gt", "le", "lt", "multiple_of", "choices", "optional", "data_size", "fixed", "min_len"}
 _TYPE = re.compile(r"^(list\[)*(int|float|bool|str)(\])*$")
 
 
@@ -69,6 +69,8 @@ def describe(dec: dict) -> str:
     for key, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
         if key in dec:
             parts.append(f"{sym} {dec[key]}")
+    if "multiple_of" in dec:
+        parts.append(f"multiple of {dec['multiple_of']}")
     if "choices" in dec:
         parts.append("one of " + ", ".join(map(str, dec["choices"])))
     if dec.get("data_size"):
@@ -105,6 +107,8 @@ def _check_value(where: str, dec: dict, typ: str, v, elem: str = ""):
                           ("le", lambda a, b: a > b, "<="), ("lt", lambda a, b: a >= b, "<")):
         if key in dec and bad(v, dec[key]):
             raise GendiffError(f"{label} must be {sym} {dec[key]}, got {v!r}")
+    if "multiple_of" in dec and v % dec["multiple_of"]:
+        raise GendiffError(f"{label} must be a multiple of {dec['multiple_of']}, got {v!r}")
     if "choices" in dec and v not in dec["choices"]:
         raise GendiffError(f"{label} must be one of {dec['choices']}, got {v!r}")
 
@@ -118,7 +122,8 @@ def _flat(v):
 def validate(name: str, defaults: dict, params: dict, *, check_data: bool = True, schema: dict | None = None) -> dict:
     """The merged parameters, or one GendiffError naming the first bad parameter, before any work.
     ``check_data=False`` skips the checks that need the data itself (a folder that exists, dataset sizes)."""
-    from ..data import DATASETS, dataset_size
+    from ..data import DATASETS, dataset_info
+    from ..zoo import check_image_side
 
     schema = load_schema(name) if schema is None else schema
     where = f"notebook {name}"
@@ -145,7 +150,11 @@ def validate(name: str, defaults: dict, params: dict, *, check_data: bool = True
                 raise GendiffError(f"parameter 'data_path' of {where} is needed for dataset {ds!r}")
             if not Path(path).expanduser().exists():
                 raise GendiffError(f"parameter 'data_path' of {where}: {path!r} does not exist")
-        sizes.append((ds, dataset_size(ds, path)))
+        n, side = dataset_info(ds, path, merged.get("size"))
+        if "size" in merged:  # the notebook trains U-Nets on these images
+            check_image_side(side, f"parameter 'size' of {where}" + (
+                f" is null, so {ds!r} keeps its native side, which" if merged["size"] is None else ""))
+        sizes.append((ds, n))
     for ds, size in sizes:
         for k, v in merged.items():
             if schema[k].get("data_size"):
@@ -155,7 +164,7 @@ def validate(name: str, defaults: dict, params: dict, *, check_data: bool = True
                                            f"({size} images)")
     if sizes:
         env = {"max": max, "min": min, "sum": sum, "len": len, "set": set, "all": all, "any": any, "zip": zip, "range": range, "sorted": sorted, "list": list, "round": round, "data_size": min(s for _, s in sizes),
-               "images": lambda ds: dataset_size(ds, path), **merged}
+               "images": lambda ds: dataset_info(ds, path)[0], **merged}
         for c in schema.get("_constraints", []):
             try:
                 ok = eval(c["check"], {"__builtins__": {}, **env})  # noqa: S307  (the project's own schema files)

@@ -69,6 +69,9 @@ def prepare(names: list[str], profile: str, overrides: dict | None = None) -> li
     """(name, parameters to inject, defaults) for each notebook, all validated before any runs. The profile is
     chosen by ``profile`` alone: overriding a fixed parameter (``profile``) is refused."""
     all_defaults = {name: notebook_parameters(read_notebook(name)) for name in names}
+    if "results_dir" in (overrides or {}):
+        raise GendiffError("parameter 'results_dir' is set by --results (the runner passes it to every notebook), "
+                           "not by --set")
     unknown = set(overrides or {}) - set().union(*all_defaults.values())
     if unknown:
         raise GendiffError(f"unknown parameter {sorted(unknown)[0]!r} for {', '.join(names)}")
@@ -192,6 +195,10 @@ def run(names: list[str] | None = None, profile: str = "default", *, overrides: 
     jobs = prepare(names, profile, overrides)
     out_dir = Path(out_dir) if out_dir else runs_dir() / profile
     results_dir = Path(results_dir).resolve() if results_dir else runs_dir() / profile / "results"
+    check_writable(out_dir, "--out")
+    check_writable(results_dir, "--results")
+    if refresh:
+        check_writable(notebooks_dir(), "--refresh (the committed notebooks)")
     verb = "preparing" if prepare_only else "running"
     tasks = [(name, params, defaults, out_dir / f"{name}.ipynb", progress, not refresh, prepare_only, results_dir)
              for name, params, defaults in jobs]
@@ -218,7 +225,61 @@ def run(names: list[str] | None = None, profile: str = "default", *, overrides: 
     return written
 
 
+def check_writable(folder: Path, option: str) -> None:
+    """One error naming the option and the folder if it cannot be created or written (before any work)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".gendiff-write-check.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise GendiffError(f"{option}: cannot write to the folder {str(folder)!r} ({e.strerror or type(e).__name__})"
+                           ) from None
+
+
 # ----------------------------------------------------------------------------------------------- sweeps
+def code_digest(name: str) -> str:
+    """sha256 (16 hex digits) of the gendiff package's source and the notebook's: a sweep point computed with other
+    code is computed anew."""
+    import hashlib
+
+    h = hashlib.sha256()
+    pkg = Path(__file__).resolve().parents[1]
+    for f in sorted(pkg.rglob("*.py")):
+        h.update(str(f.relative_to(pkg)).encode() + f.read_bytes())
+    h.update((notebooks_dir() / f"{name}.py").read_bytes())
+    return h.hexdigest()[:16]
+
+
+def point_identity(name: str, profile: str, params: dict, defaults: dict, code: str) -> dict:
+    """What a sweep point ran with: every parameter's value (defaults, profile, --set and grid merged), the profile
+    file's and the schema's content, and the code digest. A point is reused only if all of it is unchanged."""
+    import hashlib
+
+    files = [project_root() / "params" / profile / f"{name}.yaml", project_root() / "params" / "schema" / f"{name}.yaml"]
+    prof = hashlib.sha256(b"".join(f.read_bytes() for f in files if f.is_file())).hexdigest()[:16]
+    merged = {k: v for k, v in {**defaults, **params}.items() if k != "results_dir"}
+    return {"params": merged, "profile": profile, "profile_files": prof, "code": code}
+
+
+def identity_change(old: dict | None, new: dict) -> str | None:
+    """None if a done point's identity equals ``new``, else why it must be computed anew (one line)."""
+    import json
+
+    if not old:
+        return "its record does not say what it ran with"
+    norm = lambda v: json.loads(json.dumps(v, default=str))  # noqa: E731  (tuples and lists alike)
+    why = [f"{k}: {old['params'].get(k)!r} -> {v!r}" for k, v in norm(new["params"]).items()
+           if old.get("params", {}).get(k, object()) != v]
+    why += [f"{k} dropped" for k in old.get("params", {}) if k not in new["params"]]
+    if old.get("profile_files") != new["profile_files"]:
+        why.append(f"params/{new['profile']} or schema file changed")
+    if old.get("code") != new["code"]:
+        why.append("code changed")
+    return "; ".join(why) or None
+
+
 def point_id(point: dict) -> str:
     """A folder name for a grid point: 'N=64,channels=16' (characters outside [A-Za-z0-9._=,-] replaced)."""
     import re
@@ -226,14 +287,17 @@ def point_id(point: dict) -> str:
     return re.sub(r"[^A-Za-z0-9._=,-]", "_", ",".join(f"{k}={v}" for k, v in point.items()))
 
 
-def _run_point(name: str, pt: dict, params: dict, defaults: dict, pdir: Path, progress: bool) -> str | None:
-    """Execute one sweep point into ``pdir`` (done.json on success, failed.json with the error otherwise). Returns
-    None or the error message. A top-level function, so a Dask worker can run it."""
+def _run_point(name: str, pt: dict, params: dict, defaults: dict, pdir: Path, progress: bool,
+               identity: dict | None = None) -> str | None:
+    """Execute one sweep point into ``pdir`` (done.json with its identity on success, failed.json with the error
+    otherwise). Returns None or the error message. A top-level function, so a Dask worker can run it."""
     import json
 
+    (pdir / "done.json").unlink(missing_ok=True)  # an interrupted recomputation never looks done
     try:
         execute(name, params, defaults, pdir / f"{name}.ipynb", progress=progress, results_dir=pdir / "results")
-        atomic_write_text(pdir / "done.json", json.dumps({"point": pt, "params": params}, default=str))
+        atomic_write_text(pdir / "done.json", json.dumps({"point": pt, "params": params, "identity": identity},
+                                                         default=str))
         (pdir / "failed.json").unlink(missing_ok=True)
         return None
     except Exception as e:  # report with its parameters, keep going
@@ -292,8 +356,10 @@ def _map(fn, tasks: list[tuple], labels: list[str], *, workers: int | None, sche
 def sweep(name: str, grid: dict[str, list], profile: str = "default", *, overrides: dict | None = None,
           progress: bool = True, workers: int | None = None, scheduler: str | None = None) -> Path:
     """Run one notebook over the product of ``grid`` (parameter -> values), one executed notebook per point in
-    runs/<profile>/<notebook>/<point>/, skipping points already done. Every point is validated before any runs; a
-    failing point is reported with its parameters and the others go on. Points run one after the other, or on a
+    runs/<profile>/<notebook>/<point>/, skipping points already done with the same identity (every parameter, the
+    profile file and the code: ``point_identity``); a point whose identity changed is computed anew, saying why.
+    Every point is validated before any runs; a failing point is reported with its parameters and the others go on,
+    then the sweep raises GendiffError naming the failed points (after writing the CSV). Points run one after the other, or on a
     Dask cluster (``workers``: a LocalCluster of that many processes; ``scheduler``: an existing cluster). Collects
     each point's results JSON into runs/<profile>/<notebook>/sweep.csv (one row per point, in grid order:
     parameters, status, recorded numbers and verdicts) and a summary plot sweep.png. Returns the CSV path."""
@@ -307,14 +373,27 @@ def sweep(name: str, grid: dict[str, list], profile: str = "default", *, overrid
     keys = list(grid)
     points = [dict(zip(keys, vals)) for vals in itertools.product(*(grid[k] for k in keys))]
     jobs = [(pt, prepare([name], profile, {**(overrides or {}), **pt})[0]) for pt in points]
+    import json
+
     root = runs_dir() / profile / name
+    check_writable(root, "the sweep folder")
+    code = code_digest(name)
     todo = []
     for i, (pt, (_, params, defaults)) in enumerate(jobs, 1):
         pdir = root / point_id(pt)
+        ident = point_identity(name, profile, params, defaults, code)
         if (pdir / "done.json").exists():
-            print(f"[{i}/{len(jobs)}] {point_id(pt)}: done, skipped", file=sys.stderr, flush=True)
-            continue
-        todo.append((name, pt, params, defaults, pdir, progress))
+            try:
+                old = json.loads((pdir / "done.json").read_text()).get("identity")
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                old = None
+            why = identity_change(old, ident)
+            if why is None:
+                print(f"[{i}/{len(jobs)}] {point_id(pt)}: done, skipped", file=sys.stderr, flush=True)
+                continue
+            print(f"[{i}/{len(jobs)}] {point_id(pt)}: computed anew ({why})", file=sys.stderr, flush=True)
+            shutil.rmtree(pdir / "results", ignore_errors=True)
+        todo.append((name, pt, params, defaults, pdir, progress, ident))
     failed = []
     for i, err, _ in _map(_run_point, todo, [point_id(t[1]) for t in todo], workers=workers, scheduler=scheduler):
         if err is not None:
@@ -322,7 +401,7 @@ def sweep(name: str, grid: dict[str, list], profile: str = "default", *, overrid
             print(f"FAILED point {todo[i][1]}: {err}", file=sys.stderr, flush=True)
     csv = collect_sweep(name, profile, points)
     if failed:
-        print(f"{len(failed)} of {len(points)} points failed: {failed}", file=sys.stderr)
+        raise GendiffError(f"{len(failed)} of {len(points)} sweep points failed: {failed}; the others are in {csv}")
     return csv
 
 
@@ -340,7 +419,7 @@ def collect_sweep(name: str, profile: str, points: list[dict]) -> Path:
         row["status"] = "done" if (pdir / "done.json").exists() else "failed" if (pdir / "failed.json").exists() \
             else "not run"
         r = load_results(pdir / "results").get(name) if (pdir / "results").is_dir() else None
-        if r:
+        if r and row["status"] == "done" and not r.get("unfinished"):
             row.update({k: v for k, v in r.get("numbers", {}).items()
                         if isinstance(v, (int, float)) and not isinstance(v, bool)})
             row.update({f"verdict:{i}": rec["verdict"] for i, rec in r.get("recorded", {}).items()})
