@@ -21,7 +21,7 @@ export XDG_CACHE_HOME := $(CURDIR)/.state/cache
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup study test unit notebooks sync bench lab site clean
+.PHONY: setup study test unit notebooks sync bench gpu-check lab site clean
 
 setup: $(STAMP)
 
@@ -32,7 +32,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	@mkdir -p .state && touch $@
 
+# The study's nets first, as one plan (every distinct net once, STUDY_WORKERS single-threaded processes), then the
+# notebooks warm; notebook 12 trains the nets its adaptive walk reaches itself.
+STUDY_WORKERS ?= 2
 study: setup
+	$(PY) -m gendiff train --profile default --workers $(STUDY_WORKERS)
 	$(PY) -m gendiff run --profile default --refresh
 	$(PY) -m gendiff ledger --update-readme
 
@@ -46,6 +50,7 @@ test: setup
 	GENDIFF_CACHE=$(CI_RUNS)/cache OMP_NUM_THREADS=1 $(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) \
 	  --dist loadfile --durations=15 tests $$(ls $(CI_RUNS)/notebooks/[0-9]*.ipynb | grep -v 00_index) --nbval-lax
 	GENDIFF_CACHE=$(CI_RUNS)/cache $(PY) -m pytest -p no:cacheprovider $(CI_RUNS)/notebooks/00_index.ipynb --nbval-lax
+	GENDIFF_CACHE=$(CI_RUNS)/cache $(PY) -m gendiff plan --profile smoke --check
 
 unit: setup
 	$(PY) -m pytest -q tests
@@ -58,6 +63,11 @@ bench: setup
 	$(PY) bench/bench_training.py
 	$(PY) bench/bench_pspc.py --heatmaps
 	$(PY) bench/bench_study_cost.py
+	$(PY) bench/bench_train_plan.py
+
+# The library's hot paths on a CUDA GPU against this machine's CPU (ratios, and agreement); skips cleanly without CUDA.
+gpu-check: setup
+	$(PY) bench/gpu_check.py
 
 lab: setup
 	$(PY) -m jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)

@@ -13,24 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from collections import defaultdict
 from pathlib import Path
 
 import torch
 
 from gendiff.cache import cache_dir
-from gendiff.train import EDMTrainer
-from gendiff.zoo import NetConfig
-
-
-def rate(arch: str, channels: int, layers: int, size: int, steps: int) -> float:
-    """img/s of one training run of this net shape on random grey images (3 warm-up steps, then ``steps``)."""
-    cfg = NetConfig(N=256, size=size, arch=arch, channels=channels, layers_per_block=layers)
-    y = torch.rand(256, 1, size, size) * 2 - 1
-    tr = EDMTrainer(cfg.build((1, size, size)), y, seed=0)
-    tr.run(3, progress=False)
-    return tr.run(3 + steps, progress=False)
+from gendiff.study.plan import training_rate as rate
 
 
 def main():

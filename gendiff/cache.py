@@ -211,7 +211,8 @@ def _train(cfg, store, y, device, progress, checkpoint_every):
         {"config": cfg.to_dict(), "train_code_version": TRAIN_CODE_VERSION}, indent=1))
     D = cfg.build(tuple(y.shape[1:])).to(device)
     tr = EDMTrainer(D, y, batch_size=cfg.batch_size, lr=cfg.lr, warmup=cfg.warmup, grad_clip=cfg.grad_clip,
-                    ema_decay=cfg.ema_decay, P_mean=cfg.P_mean, P_std=cfg.P_std, seed=cfg.seed)
+                    ema_decay=cfg.ema_decay, P_mean=cfg.P_mean, P_std=cfg.P_std, seed=cfg.seed,
+                    precision=cfg.precision)
     resumed = store.load_checkpoint(tr)
     name = f"{cfg.arch} c={cfg.channels} N={cfg.N} seed={cfg.seed} ({store.key})"
 

@@ -11,7 +11,7 @@ import time
 
 import torch
 
-from ._checks import GendiffError, check_int, check_positive
+from ._checks import GendiffError, check_choice, check_int, check_positive
 from .edm import P_MEAN, P_STD, edm_loss
 from .progress import tqdm
 
@@ -24,9 +24,11 @@ class EDMTrainer:
 
     def __init__(self, D: torch.nn.Module, y: torch.Tensor, *, batch_size: int = 128, lr: float = 2e-3,
                  warmup: int = 100, grad_clip: float = 1.0, ema_decay: float = 0.995, P_mean: float = P_MEAN,
-                 P_std: float = P_STD, seed: int = 0):
+                 P_std: float = P_STD, seed: int = 0, precision: str = "fp32"):
         check_int("batch_size", batch_size, low=1)
         check_positive("lr", lr)
+        check_choice("precision", precision, ("fp32", "bf16"))
+        self.precision = precision
         self.D, self.batch_size, self.grad_clip, self.ema_decay = D, batch_size, grad_clip, ema_decay
         self.P_mean, self.P_std = P_mean, P_std
         self.device = next(D.parameters()).device
@@ -42,7 +44,8 @@ class EDMTrainer:
     def step(self) -> float:
         self.D.train()
         idx = torch.randint(0, self.y.shape[0], (self.batch_size,), generator=self.gi).to(self.device)
-        loss = edm_loss(self.D, self.y[idx], P_mean=self.P_mean, P_std=self.P_std, generator=self.g)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            loss = edm_loss(self.D, self.y[idx], P_mean=self.P_mean, P_std=self.P_std, generator=self.g)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         if self.grad_clip:

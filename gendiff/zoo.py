@@ -15,7 +15,8 @@ from ._checks import GendiffError, check_choice, check_int, check_positive
 from .data import DATASETS, disjoint_split, load_dataset, permutation, subset
 from .edm import P_MEAN, P_STD, EDMPrecond
 
-ARCHS = ("unet", "mlp")  # "mlp": a second architecture family, global (no convolution), for notebook 09
+ARCHS = ("unet", "mlp")
+PRECISIONS = ("fp32", "bf16")  # bf16: the training forward pass under bfloat16 autocast (weights and Adam stay fp32)  # "mlp": a second architecture family, global (no convolution), for notebook 09
 
 
 class UNetF(nn.Module):
@@ -43,9 +44,17 @@ def build_unet(channels: int, in_channels: int, size: int, layers_per_block: int
 
 
 def load_unet_denoiser(path) -> EDMPrecond:
-    """A pretrained diffusers UNet2DModel folder (config.json + weights), wrapped as an EDM Denoiser."""
+    """A diffusers UNet2DModel folder (config.json + weights) trained inside EDM preconditioning, as gendiff's nets
+    are, wrapped as an EDM Denoiser. A DDPM pipeline's net (a folder with, or beside, scheduler/) predicts noise at
+    discrete timesteps and is refused here: ``gendiff.pretrained.load_pretrained(path, "ddpm")`` converts it."""
+    from pathlib import Path
+
     from diffusers import UNet2DModel
 
+    p = Path(path)
+    if (p / "scheduler").is_dir() or (p.name == "unet" and (p.parent / "scheduler").is_dir()):
+        raise GendiffError(f"{str(p)!r} belongs to a diffusers DDPM pipeline (discrete timesteps, not EDM): load it "
+                           "with gendiff.pretrained.load_pretrained(path, 'ddpm')")
     return EDMPrecond(UNetF(UNet2DModel.from_pretrained(str(path))))
 
 
@@ -80,12 +89,14 @@ class NetConfig:
     P_std: float = P_STD
     seed: int = 0
     snapshots: tuple = field(default=())
+    precision: str = "fp32"
 
     def __post_init__(self):
         check_int("N", self.N, low=1)
         check_choice("dataset", self.dataset, DATASETS)
         check_choice("arch", self.arch, ARCHS)
         check_int("data_part", self.data_part, low=0)
+        check_choice("precision", self.precision, PRECISIONS)
         # the U-Net's attention needs one head of 8 channels at 2 c (diffusers' head size)
         check_int("channels", self.channels, low=4 if self.arch == "unet" else 1)
         check_int("layers_per_block", self.layers_per_block, low=1)
@@ -116,8 +127,9 @@ class NetConfig:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        if d["data_part"] == 0:  # added after the first nets were cached: at its default it leaves the key as it was
-            del d["data_part"]
+        for k, default in (("data_part", 0), ("precision", "fp32")):  # added after the first nets were cached:
+            if d[k] == default:  # at its default a field leaves the key as it was
+                del d[k]
         return d
 
     def training_set(self) -> torch.Tensor:

@@ -289,13 +289,20 @@ def test_results_dir_is_not_a_set_parameter():
     (["run", "-p", "smoke", "05", "--set", "dataset=folder", "--set", "data_path={gray}",
       "--set", "size=null"], "native side"),
     (["sweep", "01", "-p", "smoke", "--grid", "d=16", "--set", "results_dir=x"], "'results_dir' is set by --results"),
+    (["run", "-p", "smoke", "01", "--env", "GENDIFF_DEVICE=cuda"], "CUDA is not available on this machine"),
 ])
 def test_cli_probes_end_in_one_line_before_any_work(tmp_path, args, msg):
     (tmp_path / "file").write_text("a file, not a folder")
     _images(tmp_path / "gray", "L", 300, 6)
     args = [a.format(file=tmp_path / "file", gray=tmp_path / "gray") for a in args]
-    r = subprocess.run([sys.executable, "-m", "gendiff", *args], capture_output=True, text=True, cwd=ROOT,
-                       env={**os.environ, "GENDIFF_CACHE": str(tmp_path / "cache")})
+    env = {**os.environ, "GENDIFF_CACHE": str(tmp_path / "cache")}
+    if "--env" in args:  # a variable of the run's environment, not an argument
+        k, v = args.pop(args.index("--env") + 1).split("=")
+        args.remove("--env")
+        if k == "GENDIFF_DEVICE" and torch.cuda.is_available():  # pragma: no cover  (CI has no GPU)
+            return
+        env[k] = v
+    r = subprocess.run([sys.executable, "-m", "gendiff", *args], capture_output=True, text=True, cwd=ROOT, env=env)
     assert r.returncode == 2 and msg in r.stderr, r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not (tmp_path / "cache").exists()

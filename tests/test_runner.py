@@ -23,11 +23,43 @@ def test_notebooks_found():
         runner.resolve("99")
 
 
+# The image sets the paper profiles name, with their real sizes: a fake of each, of the right image shape, stands in.
+PAPER_DATA = {"folder": (70000, "data/ffhq64"), "npz": (60000, "data/cifar10.npz")}
+
+
+@pytest.fixture
+def paper_data(tmp_path, monkeypatch):
+    """data/ffhq64 (a folder of 64 px RGB images) and data/cifar10.npz (32 px RGB) in a copy of the project layout,
+    each a few images whose count is reported as the real set's, so every constraint is checked at its real size."""
+    import shutil
+
+    import numpy as np
+    from PIL import Image
+
+    import gendiff.data as gd
+
+    for sub in ("notebooks", "params"):
+        shutil.copytree(ROOT / sub, tmp_path / sub)
+    (tmp_path / "data" / "ffhq64").mkdir(parents=True)
+    for i in range(2):
+        Image.fromarray(np.full((64, 64, 3), 40 * i, np.uint8)).save(tmp_path / "data" / "ffhq64" / f"{i:05d}.png")
+    np.savez(tmp_path / "data" / "cifar10.npz", x=np.zeros((2, 32, 32, 3), np.uint8))
+    monkeypatch.setenv("GENDIFF_ROOT", str(tmp_path))
+    real = gd.dataset_info
+    monkeypatch.setattr(gd, "dataset_info", lambda name, data_path=None, size=None: (
+        (PAPER_DATA[name][0], real(name, data_path, size)[1]) if name in PAPER_DATA else real(name, data_path, size)))
+    return tmp_path
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_every_profile_has_valid_parameters(name):
+def test_every_profile_has_valid_parameters(name, paper_data):
     defaults = runner.notebook_parameters(runner.read_notebook(name))
     for profile in runner.PROFILES:
-        runner.prepare([name], profile)  # validates every value against its declaration
+        # validates every value against its declaration, with every data check and constraint (the paper profiles
+        # against the fake FFHQ / CIFAR-10 of paper_data)
+        (_, params_, _), = runner.prepare([name], profile)
+        if profile == "paper" and "data_path" in params_:
+            assert params_["data_path"] == str((paper_data / PAPER_DATA[params_["dataset"]][1]).resolve())
     # the committed notebooks are executed without injection, so default == the parameters cell
     assert runner.load_profile("default", name) == {k: v for k, v in defaults.items()
                                                      if k not in ("profile", "results_dir")}
@@ -111,6 +143,20 @@ def test_validation_messages():
         v("05", d5, {"dataset": "folder", "data_path": "/no/such/folder"})
     with pytest.raises(GendiffError, match="data_path' .* is needed"):
         v("05", d5, {"dataset": "npz"})
+
+
+def test_the_paper_path_stops_before_any_work(paper_data, monkeypatch):
+    import gendiff.data as gd
+
+    with pytest.raises(GendiffError, match="'heat_net in channel_bases'"):
+        runner.prepare(["09_locality"], "paper", {"heat_net": 16})
+    monkeypatch.setattr(gd, "dataset_info", lambda name, data_path=None, size=None: (1000, 64))  # a smaller set
+    with pytest.raises(GendiffError, match=r"'Ns' .*: N=1094 is larger than the dataset 'folder' \(1000 images\)"):
+        runner.prepare(["05_dataset_size"], "paper")
+    (paper_data / "data" / "cifar10.npz").unlink()
+    with pytest.raises(GendiffError, match=r"'data/cifar10.npz' does not exist \(tried .*data/cifar10.npz\); pass "
+                                           r"--set data_path="):
+        runner.prepare(["10_pspc"], "paper")
 
 
 def test_profile_cannot_be_overridden():

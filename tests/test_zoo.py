@@ -419,3 +419,16 @@ def test_cached_mse_samples_and_distillation_equal_the_direct_computation_and_lo
     ref = distill(net, x, sigmas, n_pairs=64, seed=3)
     assert torch.equal(L.W, ref.W) and torch.equal(L.b, ref.b)
     assert not torch.equal(distill_cached(cfg, net, x, sigmas, n_pairs=64, seed=4).W, ref.W)
+
+
+def test_precision_is_part_of_a_net_and_bf16_trains(tmp_path):
+    a = NetConfig(**TINY)
+    b = dataclasses.replace(a, precision="bf16")
+    assert "precision" not in a.to_dict() and config_key(a) != config_key(b)  # the fp32 keys stay as they were
+    with pytest.raises(GendiffError, match="precision must be one of"):
+        NetConfig(**TINY, precision="fp8")
+    Da, _ = get_model(a, progress=False, root=tmp_path, device="cpu")
+    Db, info = get_model(b, progress=False, root=tmp_path, device="cpu")
+    assert all(p.dtype == torch.float32 for p in Db.parameters())  # autocast in training only; fp32 weights
+    x = torch.randn(4, 1, 8, 8)
+    assert 0 < float((Da(x, 0.5) - Db(x, 0.5)).abs().max()) < 0.5  # a different net, of the same kind

@@ -1,4 +1,4 @@
-"""Command line: python -m gendiff {run, sweep, list, params, ledger, site}."""
+"""Command line: python -m gendiff {run, sweep, list, params, ledger, site, data}."""
 from __future__ import annotations
 
 import argparse
@@ -48,6 +48,19 @@ def _cluster_args(p, what: str) -> None:
                         "(dask-jobqueue on SLURM, dask-kubernetes, ...); workers share this checkout and its cache")
 
 
+def _print_plan(t, profile: str, ref) -> None:
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_rows", None):
+        print(t.drop(columns=["key"]).to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    todo = t[~t.cached]
+    fixed, adaptive = todo[~todo.adaptive], todo[todo.adaptive]
+    print(f"\n{profile}: {len(t)} distinct nets ({int(t.adaptive.sum())} adaptive), {int(t.cached.sum())} cached")
+    if ref is not None:
+        print(f"to train: {len(fixed)} nets, {fixed.minutes.sum():.0f} min, and up to {len(adaptive)} adaptive nets, "
+              f"{adaptive.minutes.sum():.0f} min, one after another at c = 16 (16 px) {ref:.0f} img/s now")
+
+
 def main(argv=None) -> int:
     from . import ledger, params, runner
 
@@ -84,6 +97,29 @@ def main(argv=None) -> int:
     st = sub.add_parser("site", help="build the static HTML study (Sphinx + MyST-NB) from the executed notebooks")
     st.add_argument("--out", default=None, help="output folder (default runs/site; the pages are in <out>/html)")
     st.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
+    pl = sub.add_parser("plan", help="list every distinct net a profile's notebooks train, what is cached and what "
+                                     "the rest costs at this machine's measured rates")
+    pl.add_argument("notebooks", nargs="*", help="names or numbers (default: all)")
+    pl.add_argument("-p", "--profile", default="default", choices=runner.PROFILES)
+    pl.add_argument("--set", dest="overrides", action="append", type=_kv, default=[], metavar="KEY=VALUE")
+    pl.add_argument("--no-cost", action="store_true", help="skip measuring the training rates")
+    pl.add_argument("--check", action="store_true",
+                    help="exit 2 unless the cache holds exactly the plan's nets (after a run of these notebooks)")
+    tr = sub.add_parser("train", help="train every net of the plan the cache lacks, one net a task, before a warm run")
+    tr.add_argument("notebooks", nargs="*", help="names or numbers (default: all)")
+    tr.add_argument("-p", "--profile", default="default", choices=runner.PROFILES)
+    tr.add_argument("--set", dest="overrides", action="append", type=_kv, default=[], metavar="KEY=VALUE")
+    tr.add_argument("--adaptive", action="store_true", help="also train every net an adaptive walk (12) could reach")
+    _cluster_args(tr, "nets")
+    dp = sub.add_parser("data", help="turn a standard download into what the paper profiles read "
+                                     "(cifar10 -> data/cifar10.npz, ffhq -> data/ffhq64/)")
+    dp.add_argument("which", choices=["cifar10", "ffhq"])
+    dp.add_argument("src", help="cifar10: the unpacked 'python version' folder (cifar-10-batches-py); ffhq: a folder "
+                                "of its images, any resolution")
+    dp.add_argument("--out", default=None, help="where to write (default: data/cifar10.npz or data/ffhq<size> in the "
+                                                "project, the paths the paper profiles name)")
+    dp.add_argument("--size", type=_positive_int, default=64, help="ffhq: the image side (default 64)")
+    dp.add_argument("--overwrite", action="store_true", help="replace what exists at --out")
     a = ap.parse_args(argv)
     try:
         if a.cmd == "list":
@@ -115,6 +151,35 @@ def main(argv=None) -> int:
                 with pd.option_context("display.max_colwidth", 100, "display.width", 160):
                     print(ledger.ledger_table(a.results and Path(a.results))[["id", "verdict", "statistics"]]
                           .to_string(index=False))
+        elif a.cmd == "plan":
+            from . import plan
+
+            nets = plan.study_plan(a.profile, a.notebooks or None, dict(a.overrides))
+            if a.check:
+                bad = plan.check_against_cache(nets)
+                if bad:
+                    raise GendiffError(f"the plan and the cache disagree ({len(bad)}): " + " | ".join(bad[:5]))
+                print(f"plan ({a.profile}) and cache agree: {len(nets)} nets")
+                return 0
+            rates, ref = ({}, None) if a.no_cost else plan.costs(nets)
+            _print_plan(plan.plan_table(nets, rates), a.profile, ref)
+        elif a.cmd == "train":
+            from . import plan
+
+            done = plan.train_plan(a.profile, a.notebooks or None, overrides=dict(a.overrides), adaptive=a.adaptive,
+                                   workers=a.workers, scheduler=a.scheduler)
+            print(f"{sum(d['trained'] for d in done)} nets trained")
+        elif a.cmd == "data":
+            from .. import data_prep
+            from .io import project_root
+
+            if a.which == "cifar10":
+                out = data_prep.prepare_cifar10(a.src, a.out or project_root() / "data" / "cifar10.npz",
+                                                overwrite=a.overwrite)
+            else:
+                out = data_prep.prepare_ffhq(a.src, a.out or project_root() / "data" / f"ffhq{a.size}", size=a.size,
+                                             overwrite=a.overwrite)
+            print(out)
         elif a.cmd == "site":
             from .site import build_site
 

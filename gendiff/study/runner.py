@@ -65,6 +65,19 @@ def load_profile(profile: str, name: str) -> dict:
     return read_mapping(path, f"no parameter file {path} for notebook {name} at profile {profile!r}")
 
 
+def resolve_data_path(path) -> str:
+    """A data path as an absolute path: ~ expanded, a relative one taken from the project root (the notebooks run in
+    notebooks/, so a relative path would otherwise mean something else there). One error names the path tried."""
+    if not isinstance(path, str) or not path:
+        raise GendiffError(f"parameter 'data_path' must be a path, got {path!r}")
+    p = Path(path).expanduser()
+    full = p if p.is_absolute() else project_root() / p
+    if not full.exists():
+        raise GendiffError(f"parameter 'data_path': {path!r} does not exist (tried {full}); pass --set "
+                           "data_path=/path/to/your/images (a folder of image files or an .npz)")
+    return str(full.resolve())
+
+
 def prepare(names: list[str], profile: str, overrides: dict | None = None) -> list[tuple[str, dict, dict]]:
     """(name, parameters to inject, defaults) for each notebook, all validated before any runs. The profile is
     chosen by ``profile`` alone: overriding a fixed parameter (``profile``) is refused."""
@@ -88,8 +101,9 @@ def prepare(names: list[str], profile: str, overrides: dict | None = None) -> li
         if "profile" in defaults:
             params = {**params, "profile": profile}
         params = {**params, **{k: v for k, v in (overrides or {}).items() if k in defaults}}
-        external = profile == "paper" and params.get("dataset") in ("folder", "npz")
-        validate(name, defaults, params, schema=schema, check_data=not external)
+        if params.get("data_path") is not None:  # relative to the project root, as the profiles write it
+            params["data_path"] = resolve_data_path(params["data_path"])
+        validate(name, defaults, params, schema=schema)
         jobs.append((name, params, defaults))
     return jobs
 
@@ -192,6 +206,7 @@ def run(names: list[str] | None = None, profile: str = "default", *, overrides: 
         raise GendiffError("--refresh rewrites the committed notebooks and is only for the default profile")
     if workers is not None:
         check_workers(workers)
+    check_device()
     jobs = prepare(names, profile, overrides)
     out_dir = Path(out_dir) if out_dir else runs_dir() / profile
     results_dir = Path(results_dir).resolve() if results_dir else runs_dir() / profile / "results"
@@ -223,6 +238,13 @@ def run(names: list[str] | None = None, profile: str = "default", *, overrides: 
     if failed:
         raise GendiffError(f"notebooks failed: {', '.join(failed)}")
     return written
+
+
+def check_device() -> None:
+    """The device the run asks for (GENDIFF_DEVICE) must exist here: one error before any work, not a CPU run."""
+    from ..device import get_device
+
+    get_device()
 
 
 def check_writable(folder: Path, option: str) -> None:
@@ -370,6 +392,7 @@ def sweep(name: str, grid: dict[str, list], profile: str = "default", *, overrid
         raise GendiffError("sweep needs at least one --grid parameter")
     if workers is not None:
         check_workers(workers)
+    check_device()
     keys = list(grid)
     points = [dict(zip(keys, vals)) for vals in itertools.product(*(grid[k] for k in keys))]
     jobs = [(pt, prepare([name], profile, {**(overrides or {}), **pt})[0]) for pt in points]

@@ -1,0 +1,85 @@
+"""Pretrained nets in the two formats a GPU user brings, each made here, saved in its format and loaded: the loaded
+Denoiser must equal the original's own prediction converted to D(x, sigma)."""
+import json
+
+import pytest
+import torch
+
+from gendiff import GendiffError
+from gendiff.pretrained import load_pretrained, sigma_of_timesteps
+from gendiff.zoo import build_unet
+
+
+def _ddpm_folder(tmp_path, prediction_type):
+    from diffusers import DDPMScheduler
+
+    torch.manual_seed(0)
+    unet = build_unet(4, 1, 8)
+    sched = DDPMScheduler(num_train_timesteps=50, prediction_type=prediction_type)
+    unet.save_pretrained(str(tmp_path / "unet"))
+    sched.save_pretrained(str(tmp_path / "scheduler"))
+    return unet.eval(), sched
+
+
+@pytest.mark.parametrize("prediction_type", ["epsilon", "sample", "v_prediction"])
+def test_a_ddpm_checkpoint_loads_as_its_own_x0_prediction(tmp_path, prediction_type):
+    unet, sched = _ddpm_folder(tmp_path, prediction_type)
+    D = load_pretrained(tmp_path, "ddpm")
+    x0 = torch.rand(3, 1, 8, 8) * 2 - 1
+    eps = torch.randn(3, 1, 8, 8)
+    for t in (2, 17, 45):
+        abar = sched.alphas_cumprod[t].double()
+        x_t = (abar.sqrt() * x0 + (1 - abar).sqrt() * eps).float()  # the pipeline's own forward process
+        with torch.no_grad():
+            out = unet(x_t, torch.full((3,), t)).sample.double()
+        # the pipeline's x0 estimate, in diffusers' formulas (DDPMScheduler.step)
+        ref = {"epsilon": (x_t - (1 - abar).sqrt() * out) / abar.sqrt(), "sample": out,
+               "v_prediction": abar.sqrt() * x_t - (1 - abar).sqrt() * out}[prediction_type]
+        sigma = float(sigma_of_timesteps(sched.alphas_cumprod)[t])
+        x = x_t.double() / abar.sqrt()  # the same noisy image in EDM's form x0 + sigma n
+        assert torch.allclose(D(x.float(), sigma).double(), ref, atol=2e-5), t
+        assert int(D.timestep(torch.tensor([sigma * 1.01]))) == t  # an off-grid sigma takes the nearest timestep
+
+
+def test_an_edm_scripted_net_loads_as_itself(tmp_path):
+    from gendiff.edm import EDMPrecond
+    from gendiff.nets import MLP
+
+    net = EDMPrecond(MLP(16, hidden=8, depth=1), shape=(1, 4, 4)).eval()
+
+    class Plain(torch.nn.Module):  # what an EDM export looks like: forward(x, sigma) -> D(x; sigma)
+        def __init__(self, D):
+            super().__init__()
+            self.D = D
+
+        def forward(self, x, sigma):
+            return self.D.denoise(x, sigma)
+
+    x, s = torch.randn(2, 1, 4, 4), torch.tensor([0.3, 2.0])
+    torch.jit.trace(Plain(net), (x, s)).save(str(tmp_path / "edm.pt"))
+    D = load_pretrained(tmp_path / "edm.pt", "edm")
+    assert torch.allclose(D(x, s), net(x, s), atol=1e-6)
+
+
+def test_a_ddpm_folder_is_never_taken_for_an_edm_net_and_bad_paths_are_named(tmp_path):
+    _ddpm_folder(tmp_path / "p", "epsilon")
+    with pytest.raises(GendiffError, match="a DDPM-style net\\): load it with kind='ddpm'"):
+        load_pretrained(tmp_path / "p", "edm")
+    from gendiff.zoo import load_unet_denoiser
+
+    for folder in (tmp_path / "p", tmp_path / "p" / "unet"):
+        with pytest.raises(GendiffError, match="belongs to a diffusers DDPM pipeline"):
+            load_unet_denoiser(folder)
+    with pytest.raises(GendiffError, match="does not exist"):
+        load_pretrained(tmp_path / "none", "ddpm")
+    with pytest.raises(GendiffError, match="must hold unet/"):
+        load_pretrained(tmp_path / "p" / "unet", "ddpm")
+    (tmp_path / "junk.pt").write_bytes(b"not torchscript")
+    with pytest.raises(GendiffError, match="is not a TorchScript file"):
+        load_pretrained(tmp_path / "junk.pt", "edm")
+    cfg = tmp_path / "p" / "scheduler" / "scheduler_config.json"
+    cfg.write_text(json.dumps({**json.loads(cfg.read_text()), "prediction_type": "flow"}))
+    with pytest.raises(GendiffError, match="prediction_type 'flow'"):
+        load_pretrained(tmp_path / "p", "ddpm")
+    with pytest.raises(GendiffError, match="kind must be one of"):
+        load_pretrained(tmp_path / "p", "ldm")
