@@ -69,7 +69,11 @@ bench: setup
 gpu-check: setup
 	$(PY) bench/gpu_check.py
 
+# JupyterLab opens the .py sources as notebooks (jupytext's viewer as the default for Python files).
+LAB_SETTINGS := $(JUPYTER_CONFIG_DIR)/lab/user-settings/@jupyterlab/docmanager-extension
 lab: setup
+	@mkdir -p "$(LAB_SETTINGS)"
+	@echo '{"defaultViewers": {"python": "Jupytext Notebook"}}' > "$(LAB_SETTINGS)/plugin.jupyterlab-settings"
 	$(PY) -m jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # The rendered study: a static HTML book of the committed notebooks in runs/site/html (never re-executed).

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from ._checks import GendiffError, GendiffWarning
-from .study.io import atomic_write, atomic_write_text, project_root
+from .files import atomic_write, atomic_write_text, project_root
 from .train import TRAIN_CODE_VERSION, EDMTrainer
 from .zoo import NetConfig
 
@@ -78,9 +78,6 @@ class ModelStore:
         else:
             m[name] = sha
         atomic_write_text(self.manifest_path, json.dumps(m, indent=1))
-
-    def _record(self, name: str, path: Path) -> None:
-        self._record_hash(name, _sha256(path))
 
     def _write(self, name: str, write) -> Path:
         """Write-then-rename ``name`` with its sha256 entered in the manifest *before* the rename: a kill before the

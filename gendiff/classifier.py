@@ -105,7 +105,7 @@ def get_classifier(cfg: ClassifierConfig | None = None, *, root=None) -> tuple[D
     from safetensors.torch import load_file, save_file
 
     from .cache import _sha256, cache_dir, entry_lock
-    from .study.io import atomic_write, atomic_write_text
+    from .files import atomic_write, atomic_write_text
 
     cfg = cfg or ClassifierConfig()
     d = (Path(root) if root else cache_dir()) / "classifiers" / cfg.key()

@@ -164,21 +164,23 @@ class FolderScan:
 
     def check(self, size: int | None = None, channels: int | None = None) -> "FolderScan":
         """One error if the images cannot be stacked as asked: mixed grayscale and colour without ``channels``, or
-        several image sizes without ``size``."""
+        several image sizes, or non-square images, without ``size``."""
         if channels is None and self.channels is None:
             gray = next(f for f, m in zip(self.files, self.modes) if m in GRAY_MODES)
             colour = next(f for f, m in zip(self.files, self.modes) if m not in GRAY_MODES)
-            raise GendiffError(f"data_path: {self.path!r} mixes grayscale images ({gray}) and colour images ({colour}); "
-                               "convert them to one mode, or pass channels=1 or channels=3")
+            raise GendiffError(f"data_path: {self.path!r} mixes grayscale images ({gray}) and colour images "
+                               f"({colour}); convert them to one mode, or pass channels=1 or channels=3")
         if size is None and len(set(self.sizes)) > 1:
             raise GendiffError(f"data_path: images in {self.path!r} have different sizes "
                                f"{sorted(set(self.sizes))[:4]}; pass size= (the side to resize them to)")
+        if size is None and self.sizes[0][0] != self.sizes[0][1]:
+            raise GendiffError(f"data_path: images in {self.path!r} are {self.sizes[0][0]}x{self.sizes[0][1]}, not "
+                               "square; pass size= (the side to resize them to)")
         return self
 
     @property
     def side(self) -> int:
-        w, h = self.sizes[0]
-        return min(w, h)
+        return self.sizes[0][0]
 
 
 def _image_files(path: Path) -> list[Path]:

@@ -20,7 +20,7 @@ import numpy as np
 
 from ._checks import GendiffError, check_int
 from .progress import tqdm
-from .study.io import atomic_write
+from .files import atomic_write
 
 CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 

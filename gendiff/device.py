@@ -17,8 +17,8 @@ def get_device(prefer: str | None = None) -> torch.device:
     if prefer:
         dev = torch.device(prefer)
         if dev.type == "cuda" and not torch.cuda.is_available():
-            raise GendiffError(f"device={prefer!r} requested{' (GENDIFF_DEVICE)' if os.environ.get('GENDIFF_DEVICE') else ''}"
-                               " but CUDA is not available on this machine")
+            via = " (GENDIFF_DEVICE)" if os.environ.get("GENDIFF_DEVICE") else ""
+            raise GendiffError(f"device={prefer!r} requested{via} but CUDA is not available on this machine")
         if dev.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
             raise GendiffError(f"device={prefer!r} requested but MPS is not available")
         return dev

@@ -18,7 +18,7 @@ def style():
 def t_ci(values) -> tuple[float, float]:
     """seaborn ``errorbar=`` callable: the 95 % Student-t interval over seeds, the same interval the verdicts use
     (``Estimate.t_interval``); one seed draws no bar."""
-    from .study.claims import Estimate
+    from .stats import Estimate
 
     e = Estimate.t_interval(values)
     return (e.value, e.value) if e.lo is None else (e.lo, e.hi)

@@ -28,7 +28,8 @@ PREDICTIONS = ("epsilon", "sample", "v_prediction")
 
 
 def sigma_of_timesteps(alphas_cumprod) -> torch.Tensor:
-    """sigma_t = sqrt((1 - abar_t) / abar_t) of each discrete DDPM timestep (float64; Karras et al. 2022, App. C.3.4)."""
+    """sigma_t = sqrt((1 - abar_t) / abar_t) of each discrete DDPM timestep (float64; Karras et al. 2022,
+    App. C.3.4)."""
     abar = torch.as_tensor(alphas_cumprod, dtype=torch.float64)
     return ((1 - abar) / abar).sqrt()
 
@@ -105,8 +106,8 @@ def load_pretrained(path, kind: str, *, device=None) -> Denoiser:
                                f"({type(e).__name__}); export it with torch.jit.trace or torch.jit.script") from None
     else:
         if (path / "scheduler").is_dir():
-            raise GendiffError(f"{str(path)!r} is a diffusers pipeline with a scheduler (a DDPM-style net): load it with "
-                               "kind='ddpm'")
+            raise GendiffError(f"{str(path)!r} is a diffusers pipeline with a scheduler (a DDPM-style net): load "
+                               "it with kind='ddpm'")
         from .zoo import load_unet_denoiser
 
         D = load_unet_denoiser(path)

@@ -219,6 +219,12 @@ def test_image_folders_keep_their_channel_count(tmp_path):
         load_folder(tmp_path / "gray")
     assert load_folder(tmp_path / "gray", channels=3).shape == (4, 3, 8, 8)
     assert load_folder(tmp_path / "gray", channels=1).shape == (4, 1, 8, 8)
+    Image.fromarray(np.zeros((6, 8), np.uint8)).save(tmp_path / "wide.png")  # 8 wide, 6 high
+    (tmp_path / "wide").mkdir()
+    (tmp_path / "wide.png").rename(tmp_path / "wide" / "a.png")
+    with pytest.raises(GendiffError, match="are 8x6, not square; pass size="):
+        load_folder(tmp_path / "wide")
+    assert load_folder(tmp_path / "wide", size=8).shape == (1, 1, 8, 8)
 
 
 # ----------------------------------------------------------------------------------------------- results

@@ -129,6 +129,43 @@ def els_brute(z, y, s, sigma, pad=0.0):
     return out
 
 
+def els_authors_brute(z, y, s, sigma):
+    """Kamb & Ganguli's equivariant ELS, written as its definition: the query is the s x s patch around each pixel of
+    the circularly wrapped input; the pool is every s x s patch lying wholly inside a training image."""
+    B, C, H, W = z.shape
+    r = s // 2
+    pool = [(y[i, :, a:a + s, b:b + s], y[i, :, a + r, b + r]) for i in range(y.shape[0])
+            for a in range(H - s + 1) for b in range(W - s + 1)]
+    P = torch.stack([p for p, _ in pool]).flatten(1)
+    V = torch.stack([v for _, v in pool])
+    out = torch.zeros_like(z)
+    for bb in range(B):
+        for a in range(H):
+            for b in range(W):
+                rows = [(a + da) % H for da in range(-r, r + 1)]
+                cols = [(b + db) % W for db in range(-r, r + 1)]
+                q = z[bb][:, rows][:, :, cols].flatten()
+                w = torch.softmax(-((P - q) ** 2).sum(1) / (2 * sigma[bb] ** 2), 0)
+                out[bb, :, a, b] = w @ V
+    return out
+
+
+@pytest.mark.parametrize("s", [1, 3, 5])
+def test_els_as_its_authors_define_it_matches_their_definition_by_loop(toy, s):
+    y, z, sig = toy
+    got = ELSDenoiser(y[:6], s, budget=500, padding="circular")(z, sig)
+    assert torch.allclose(got, els_authors_brute(z, y[:6], s, sig), atol=1e-12)
+    if s > 1:  # and it is not our zero-padded variant
+        assert not torch.allclose(got, ELSDenoiser(y[:6], s, budget=500)(z, sig), atol=1e-6)
+    # exactly equivariant to circular shifts of the input, borders included
+    shifted = ELSDenoiser(y[:6], s, padding="circular")(torch.roll(z, (1, 2), (2, 3)), sig)
+    assert torch.allclose(shifted, torch.roll(got, (1, 2), (2, 3)), atol=1e-12)
+    with pytest.raises(GendiffError, match="must fit inside"):
+        ELSDenoiser(y[:6], z.shape[-1] + 2, padding="circular")
+    with pytest.raises(GendiffError, match="ELS padding must be one of"):
+        ELSDenoiser(y[:6], 3, padding="reflect")
+
+
 @pytest.mark.parametrize("s", [1, 3])
 def test_els_matches_brute_force(toy, s):
     y, z, sig = toy

@@ -21,7 +21,8 @@ def as_sigma(sigma, x: torch.Tensor) -> torch.Tensor:
         raise GendiffError(f"x must be a floating-point tensor (images in [-1, 1]), got {x.dtype}")
     if not bool(torch.isfinite(x).all()):
         bad = int((~torch.isfinite(x)).sum())
-        raise GendiffError(f"x holds {bad} NaN or infinite value(s) (of {x.numel()}): a denoiser's input must be finite")
+        raise GendiffError(f"x holds {bad} NaN or infinite value(s) (of {x.numel()}): a denoiser's input must be "
+                           "finite")
     s = torch.as_tensor(sigma, dtype=dtype, device=x.device).reshape(-1)
     if s.numel() == 1:
         s = s.expand(x.shape[0])

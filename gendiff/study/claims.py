@@ -22,100 +22,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .._checks import GendiffError
+from ..stats import Estimate
 from .io import atomic_write_text, results_dir as default_results_dir
 
 HOLDS, DIFFERS, INCONCLUSIVE = "holds", "differs", "inconclusive"
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A statistic with its 95 % interval [lo, hi] (None when there is no interval) and how it was made."""
-
-    value: float
-    lo: float | None = None
-    hi: float | None = None
-    method: str = "point value"
-
-    def __post_init__(self):
-        for k in ("value", "lo", "hi"):
-            v = getattr(self, k)
-            if v is not None and not math.isfinite(float(v)):
-                raise GendiffError(f"Estimate.{k} must be finite, got {v!r}")
-            if v is not None:
-                object.__setattr__(self, k, float(v))
-        if (self.lo is None) != (self.hi is None):
-            raise GendiffError("Estimate needs both lo and hi, or neither")
-        if self.lo is not None and not self.lo <= self.value <= self.hi:
-            raise GendiffError(f"Estimate interval [{self.lo}, {self.hi}] does not contain its value {self.value}")
-
-    @classmethod
-    def t_interval(cls, samples, level: float = 0.95, over: str = "seeds") -> "Estimate":
-        """Mean and Student-t interval of independent replicates (seeds); one replicate gives no interval."""
-        import numpy as np
-        from scipy import stats
-
-        x = np.asarray(samples, dtype=float).reshape(-1)
-        if x.size == 0 or not np.all(np.isfinite(x)):
-            raise GendiffError(f"t_interval needs finite samples, got {x.tolist()}")
-        m = float(x.mean())
-        if x.size == 1:
-            return cls(m, method=f"single value (1 {over.rstrip('s')})")
-        h = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-        return cls(m, m - h, m + h, method=f"mean, {level:.0%} t-interval over {x.size} {over}")
-
-    @classmethod
-    def ols_prediction(cls, x, y, x_new: float, level: float = 0.95, over: str = "points") -> "Estimate":
-        """The least-squares line of y on x, evaluated at x_new, with its Student-t *prediction* interval for one new
-        observation there: y_hat +- t(n - 2) s sqrt(1 + 1/n + (x_new - mean x)^2 / Sxx), s^2 the residual variance
-        on n - 2 degrees of freedom (e.g. Montgomery & Runger, Applied Statistics, eq. 11-33)."""
-        import numpy as np
-        from scipy import stats
-
-        x, y = np.asarray(x, dtype=float).reshape(-1), np.asarray(y, dtype=float).reshape(-1)
-        if x.size != y.size or x.size < 3 or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-            raise GendiffError(f"ols_prediction needs >= 3 finite (x, y) pairs of equal length, got {x.size} and {y.size}")
-        sxx = float(((x - x.mean()) ** 2).sum())
-        if sxx == 0:
-            raise GendiffError("ols_prediction needs at least two distinct x")
-        b = float(((x - x.mean()) * (y - y.mean())).sum()) / sxx
-        a = float(y.mean()) - b * float(x.mean())
-        s = math.sqrt(float(((y - a - b * x) ** 2).sum()) / (x.size - 2))
-        v = a + b * float(x_new)
-        h = float(stats.t.ppf(0.5 + level / 2, x.size - 2)) * s * math.sqrt(1 + 1 / x.size + (x_new - x.mean()) ** 2 / sxx)
-        return cls(v, v - h, v + h, method=f"least-squares line, {level:.0%} prediction interval over {x.size} {over}")
-
-    @classmethod
-    def bootstrap(cls, samples, stat=None, level: float = 0.95, n_boot: int = 2000, seed: int = 0,
-                  over: str = "inputs") -> "Estimate":
-        """``stat`` (default: the mean) and its percentile-bootstrap interval over the rows of ``samples``."""
-        import numpy as np
-
-        x = np.asarray(samples, dtype=float)
-        if x.shape[0] < 2 or not np.all(np.isfinite(x)):
-            raise GendiffError(f"bootstrap needs >= 2 finite rows, got shape {x.shape}")
-        stat = stat or (lambda a: float(a.mean()))
-        rng = np.random.default_rng(seed)
-        boots = [stat(x[rng.integers(0, x.shape[0], x.shape[0])]) for _ in range(n_boot)]
-        lo, hi = np.quantile(boots, [0.5 - level / 2, 0.5 + level / 2])
-        v = stat(x)
-        return cls(v, min(float(lo), v), max(float(hi), v),
-                   method=f"{level:.0%} percentile bootstrap over {x.shape[0]} {over}")
-
-    @property
-    def basis(self) -> str:
-        """What the interval is over, for a table: 't, 3 seeds', 'bootstrap, 32 inputs', '1 seed' or ''."""
-        import re
-
-        m = re.search(r"over (\d+) (\w+)", self.method)
-        if m:
-            kind = "bootstrap" if "bootstrap" in self.method else "prediction" if "prediction" in self.method else "t"
-            return f"{kind}, {m[1]} {m[2]}"
-        m = re.search(r"\(1 (\w+)\)", self.method)
-        return f"1 {m[1]}" if m else ""
-
-    def __str__(self):
-        s = f"{self.value:.4g}" if self.lo is None else f"{self.value:.4g} [{self.lo:.4g}, {self.hi:.4g}]"
-        return f"{s} ({self.basis})" if self.basis else s
 
 
 def as_estimate(name: str, v) -> Estimate | None:

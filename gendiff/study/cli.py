@@ -64,7 +64,7 @@ def _print_plan(t, profile: str, ref) -> None:
 def main(argv=None) -> int:
     from . import ledger, params, runner
 
-    ap = argparse.ArgumentParser(prog="python -m gendiff", description=__doc__)
+    ap = argparse.ArgumentParser(prog="gendiff", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="execute notebooks with papermill into runs/<profile>/")
     r.add_argument("notebooks", nargs="*", help="names or numbers (default: all; 00_index runs last)")
@@ -93,6 +93,7 @@ def main(argv=None) -> int:
     lg = sub.add_parser("ledger", help="print the claims ledger (default: the committed default-profile results)")
     lg.add_argument("--results", default=None, help="a results folder, e.g. runs/smoke/results")
     lg.add_argument("--markdown", action="store_true", help="as the README's Markdown table")
+    lg.add_argument("--csv", action="store_true", help="as CSV, one row per claim with every column")
     lg.add_argument("--update-readme", action="store_true", help="rewrite the README's generated claims table")
     st = sub.add_parser("site", help="build the static HTML study (Sphinx + MyST-NB) from the executed notebooks")
     st.add_argument("--out", default=None, help="output folder (default runs/site; the pages are in <out>/html)")
@@ -145,6 +146,8 @@ def main(argv=None) -> int:
                 print("README.md updated" if changed else "README.md already up to date")
             elif a.markdown:
                 print(ledger.ledger_markdown(a.results and Path(a.results)), end="")
+            elif a.csv:
+                print(ledger.ledger_table(a.results and Path(a.results)).to_csv(index=False), end="")
             else:
                 import pandas as pd
 

@@ -1,21 +1,10 @@
-"""Where the project and its runs live, and the one write-then-rename helper every writer uses."""
+"""Where the study's runs live. The project root and write-then-rename are the library's (``gendiff.files``), named
+here too for the study's modules."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
-
-def project_root() -> Path:
-    """$GENDIFF_ROOT, else the nearest parent of the cwd holding gendiff's pyproject.toml, else the source tree
-    this package was imported from (editable install), else the cwd."""
-    if os.environ.get("GENDIFF_ROOT"):
-        return Path(os.environ["GENDIFF_ROOT"]).resolve()
-    for p in [Path.cwd(), *Path.cwd().parents]:
-        if (p / "pyproject.toml").is_file() and (p / "gendiff").is_dir():
-            return p
-    src = Path(__file__).resolve().parents[2]
-    return src if (src / "pyproject.toml").is_file() else Path.cwd()
+from ..files import atomic_write, atomic_write_text, project_root  # noqa: F401  (the study's names for them)
 
 
 def runs_dir() -> Path:
@@ -31,36 +20,3 @@ def results_dir(profile: str) -> Path:
 def committed_results_dir() -> Path:
     """The default profile's results of the committed notebooks (written by `make study`): <root>/results."""
     return project_root() / "results"
-
-
-def atomic_write(path, write) -> Path:
-    """Write-then-rename: ``write(tmp_path)`` fills a temporary file beside ``path``, which then replaces ``path``
-    in one step. An interrupted or failing write never leaves a half file at ``path`` (the old one stays).
-    Files are group- and world-readable (0644), so a shared cache or run folder can be read by others."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except (OSError, RuntimeError) as e:  # a full disk shows as OSError, or as torch's RuntimeError from its writer
-        Path(tmp).unlink(missing_ok=True)
-        from .._checks import GendiffError
-
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise GendiffError(f"could not write {path} ({type(e).__name__}: {first[:200]}); is the disk full or "
-                           "the folder read-only? The previous file, if any, is unchanged") from e
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_text(path, text: str) -> Path:
-    """``atomic_write`` of a text file."""
-    def write(tmp):
-        with open(tmp, "w") as f:
-            f.write(text)
-    return atomic_write(path, write)
