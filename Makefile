@@ -32,11 +32,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	@mkdir -p .state && touch $@
 
-# The study's nets first, as one plan (every distinct net once, STUDY_WORKERS single-threaded processes), then the
-# notebooks warm; notebook 12 trains the nets its adaptive walk reaches itself.
-STUDY_WORKERS ?= 2
+# The study's nets first, as one plan (every distinct net once), then the notebooks warm; notebook 12 trains the nets
+# its adaptive walk reaches itself. One process by default: on a 2-core machine (2026-12-06, c = 16 at 368 img/s)
+# two single-threaded Dask workers took 0.70x the speed (bench/bench_train_plan.py); STUDY_WORKERS=N uses N workers.
+STUDY_WORKERS ?=
 study: setup
-	$(PY) -m gendiff train --profile default --workers $(STUDY_WORKERS)
+	$(PY) -m gendiff train --profile default $(if $(STUDY_WORKERS),--workers $(STUDY_WORKERS))
 	$(PY) -m gendiff run --profile default --refresh
 	$(PY) -m gendiff ledger --update-readme
 
