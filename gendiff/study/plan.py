@@ -224,8 +224,9 @@ def train_plan(profile: str, names: list[str] | None = None, *, overrides: dict 
         check_workers(workers)
     check_device()
     plan = study_plan(profile, names, overrides)
-    todo = [pn for pn in plan if (adaptive or not pn.adaptive)]
-    todo = [pn for pn in todo if not plan_table([pn]).cached.iloc[0]]
+    from ..cache import ModelStore
+
+    todo = [pn for pn in plan if (adaptive or not pn.adaptive) and not ModelStore(pn.cfg).has("model.safetensors")]
     print(f"plan ({profile}): {len(plan)} nets, {len(todo)} to train", file=sys.stderr, flush=True)
     threads = 1 if (workers or scheduler) else None
     labels = [f"{pn.cfg.arch} c={pn.cfg.channels} N={pn.cfg.N} seed={pn.cfg.seed} ({pn.key}; "
