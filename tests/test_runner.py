@@ -75,6 +75,30 @@ def test_every_parameter_is_declared(name):
             assert len(dec["help"]) > 8, (name, k)
 
 
+def test_a_parameter_file_disagreeing_with_the_notebook_stops_before_work(tmp_path, monkeypatch):
+    import shutil
+
+    for sub in ("notebooks", "params"):
+        shutil.copytree(ROOT / sub, tmp_path / sub)
+    monkeypatch.setenv("GENDIFF_ROOT", str(tmp_path))
+    f = tmp_path / "params" / "05_dataset_size.yaml"
+    text = f.read_text()
+    f.write_text(text.replace("  help: U-Net channel base c\n  default: 16", "  help: U-Net channel base c\n  default: 8"))
+    with pytest.raises(GendiffError, match=r"parameter 'channels': notebook 05_dataset_size's parameters cell has 16, "
+                                           r".*05_dataset_size.yaml says default 8; make them agree"):
+        runner.prepare(["05_dataset_size"], "smoke")
+    f.write_text(text.replace("  default: 16\n  smoke: 4", "  smoke: 4", 1))  # channels without a default
+    with pytest.raises(GendiffError, match="parameter 'channels' needs at least 'type', 'help' and 'default'"):
+        runner.prepare(["05_dataset_size"], "smoke")
+    f.write_text(text + "profile:\n  type: str\n  help: set twice\n  default: smoke\n")
+    with pytest.raises(GendiffError, match="'profile' is set by the runner"):
+        runner.prepare(["05_dataset_size"], "smoke")
+    f.write_text(text + "extra:\n  type: int\n  help: not in the notebook\n  default: 1\n")
+    with pytest.raises(GendiffError, match="05_dataset_size.yaml declares 'extra', which notebook 05_dataset_size's "
+                                           "parameters cell lacks"):
+        runner.prepare(["05_dataset_size"], "smoke")
+
+
 def test_undeclared_parameter_is_refused():
     d = runner.notebook_parameters(runner.read_notebook("02_gaussian_optimality"))
     schema = params.load_schema("02_gaussian_optimality")
@@ -247,11 +271,11 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
     assert p.read_text() == "old" and [q.name for q in tmp_path.iterdir()] == ["f.json"]
 
 
-def test_readme_claims_table_is_the_generated_ledger():
-    from gendiff.study.ledger import ledger_markdown, readme_table
+def test_readme_findings_are_generated_from_the_ledger():
+    from gendiff.study.ledger import findings_markdown, readme_table
 
-    assert readme_table((ROOT / "README.md").read_text()) == ledger_markdown(), \
-        "README's claims table differs from the ledger: run `python -m gendiff ledger --update-readme`"
+    assert readme_table((ROOT / "README.md").read_text()) == findings_markdown(), \
+        "README's findings differ from the ledger: run `python -m gendiff ledger --update-readme`"
 
 
 def test_committed_results_match_the_committed_notebooks():
@@ -273,8 +297,9 @@ def test_nothing_cites_files_outside_the_repository():
     assert not hits, hits
 
 
-def test_paper_profiles_are_yaml_mappings():
-    for p in (ROOT / "params").glob("*/*.yaml"):
+def test_parameter_files_are_one_mapping_per_notebook():
+    assert not [p for p in (ROOT / "params").iterdir() if p.is_dir()], "one parameter file per notebook"
+    for p in (ROOT / "params").glob("*.yaml"):
         assert isinstance(yaml.safe_load(p.read_text()) or {}, dict), p
 
 

@@ -34,11 +34,9 @@ TOY = textwrap.dedent('''\
     claims.record("toy-small", f"x = {x}", x=x)
     claims.finish()
     ''')
-SCHEMA = textwrap.dedent('''\
-    profile: {type: str, choices: [smoke, default, paper], fixed: true, help: "the profile"}
-    results_dir: {type: str, optional: true, help: "results folder"}
-    x: {type: int, ge: 0, help: "a toy number"}
-    scale: {type: float, gt: 0, help: "a toy scale"}
+PARAMS = textwrap.dedent('''\
+    x: {type: int, ge: 0, help: "a toy number", default: 1, smoke: 1}
+    scale: {type: float, gt: 0, help: "a toy scale", default: 2.0}
     ''')
 
 
@@ -46,11 +44,8 @@ SCHEMA = textwrap.dedent('''\
 def toy(tmp_path, monkeypatch):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "01_toy.py").write_text(TOY)
-    (tmp_path / "params" / "schema").mkdir(parents=True)
-    (tmp_path / "params" / "schema" / "01_toy.yaml").write_text(SCHEMA)
-    for p in runner.PROFILES:
-        (tmp_path / "params" / p).mkdir(parents=True)
-        (tmp_path / "params" / p / "01_toy.yaml").write_text("x: 1\\n" if p == "smoke" else "{}\\n")
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "01_toy.yaml").write_text(PARAMS)
     monkeypatch.setenv("GENDIFF_ROOT", str(tmp_path))
     return tmp_path
 
@@ -90,10 +85,10 @@ def test_a_sweep_point_is_reused_only_with_the_same_parameters_profile_and_code(
     err = capsys.readouterr().err
     assert "x=2: computed anew (scale: 2.0 -> 5.0)" in err and "skipped" not in err
     assert list(df.y) == [10.0]
-    # a changed profile file: recomputed
-    (toy / "params" / "smoke" / "01_toy.yaml").write_text("x: 1\nscale: 3.0\n")
+    # a changed parameter file: recomputed
+    (toy / "params" / "01_toy.yaml").write_text(PARAMS.replace("default: 2.0}", "default: 2.0, smoke: 3.0}"))
     df = pd.read_csv(runner.sweep("01", grid, "smoke", progress=False))
-    assert "computed anew (scale: 5.0 -> 3.0; params/smoke or schema file changed)" in capsys.readouterr().err
+    assert "computed anew (scale: 5.0 -> 3.0; its parameter file changed)" in capsys.readouterr().err
     assert list(df.y) == [6.0]
     # changed code: recomputed
     monkeypatch.setattr(runner, "code_digest", lambda name: "another-code")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import yaml
@@ -198,6 +199,9 @@ def main(argv=None) -> int:
     except GendiffError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `gendiff ledger | head`: the reader stopped reading
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (no flush error at exit)
+        return 0
     except KeyboardInterrupt:
         print("interrupted: finished notebooks, sweep points and nets are kept; a net in training resumes from its "
               "last checkpoint on the next run", file=sys.stderr)

@@ -1,18 +1,24 @@
-"""Declared notebook parameters: every parameter of a notebook's ``parameters`` cell has a declaration in
-params/schema/<notebook>.yaml (type, range or choices, one-line help), and validation follows the declaration,
-never the parameter's name.
+"""Declared notebook parameters: one file per notebook, params/<notebook>.yaml, holds each parameter of its
+``parameters`` cell once, with its declaration (type, range or choices, one-line help) and its value at every
+profile side by side. Validation follows the declaration, never the parameter's name.
 
-    Ns:      {type: "list[int]", ge: 1, data_size: true, help: training-set sizes}
-    dataset: {type: str, choices: [mnist, digits, folder, npz], help: which images}
+    Ns:
+      type: list[int]
+      ge: 2
+      data_size: true
+      help: training-set sizes (nested subsets)
+      default: [8, 16, 32, 64, 128, 256, 1024, 4096]   # the read-along profile: equals the notebook's cell
+      smoke: [8, 1024]                                 # CI; only where it differs from default
+      paper: [68, 137, 1094, 4375, 8750, 35000, 69000] # the papers' scale
     _constraints:
       - {check: "max(Ns) + n_eval <= data_size", help: the held-out images come after the largest training set}
 
 Types: int, float (finite), bool, str, and list[...] of those (nested lists allowed); ``optional: true`` admits
 null. Ranges ``ge``/``gt``/``le``/``lt``, ``multiple_of`` and ``choices`` apply to every element of a list; lists must not be empty
 unless ``min_len: 0``. ``data_size: true`` bounds each value by the number of images in the chosen dataset.
-``fixed: true`` marks a parameter the runner sets (the profile), which --set cannot change. ``_constraints`` are
-expressions over the parameters (and ``data_size``, and ``images(name)``: the number of images of a dataset) that
-must be true."""
+``_constraints`` are expressions over the parameters (and ``data_size``, and ``images(name)``: the number of images
+of a dataset) that must be true. The two parameters the runner sets in every notebook, ``profile`` (``fixed``:
+--set cannot change it) and ``results_dir``, are declared once, here (RUNNER)."""
 from __future__ import annotations
 
 import math
@@ -25,11 +31,20 @@ from .._checks import GendiffError
 from .io import project_root
 
 KEYS = {"type", "help", "ge", "gt", "le", "lt", "multiple_of", "choices", "optional", "data_size", "fixed", "min_len"}
+PROFILES = ("smoke", "default", "paper")
 _TYPE = re.compile(r"^(list\[)*(int|float|bool|str)(\])*$")
 
+# Declared once for every notebook: the runner passes both.
+RUNNER = {
+    "profile": {"type": "str", "choices": list(PROFILES), "fixed": True,
+                "help": "the parameter profile this run uses (set by --profile)"},
+    "results_dir": {"type": "str", "optional": True,
+                    "help": "folder for the results JSON (null: runs/<profile>/results; the runner passes it)"},
+}
 
-def schema_path(name: str) -> Path:
-    return project_root() / "params" / "schema" / f"{name}.yaml"
+
+def params_path(name: str) -> Path:
+    return project_root() / "params" / f"{name}.yaml"
 
 
 def read_mapping(path: Path, missing: str) -> dict:
@@ -41,26 +56,62 @@ def read_mapping(path: Path, missing: str) -> dict:
     except yaml.YAMLError as e:
         raise GendiffError(f"{path} is not valid YAML: {str(e).splitlines()[0]}") from None
     if not isinstance(data, dict):
-        raise GendiffError(f"{path} must hold a mapping of parameter: value")
+        raise GendiffError(f"{path} must hold a mapping of parameter: declaration")
     return data
 
 
-def load_schema(name: str) -> dict:
-    """{parameter: declaration}, plus '_constraints' (a list) when the notebook has any; checked for form."""
-    path = schema_path(name)
-    data = read_mapping(path, f"notebook {name} has no parameter declarations: {path} is missing")
+def _read(name: str) -> dict:
+    """params/<name>.yaml, checked for form: every parameter has a type, a help and a default value; only the
+    declaration keys and the profile names appear."""
+    path = params_path(name)
+    data = read_mapping(path, f"notebook {name} has no parameter file: {path} is missing")
     for k, dec in data.items():
         if k == "_constraints":
             if not isinstance(dec, list) or not all(isinstance(c, dict) and "check" in c for c in dec):
                 raise GendiffError(f"{path}: _constraints must be a list of {{check: EXPR, help: TEXT}}")
             continue
-        if not isinstance(dec, dict) or "type" not in dec or "help" not in dec:
-            raise GendiffError(f"{path}: parameter {k!r} needs at least 'type' and 'help'")
-        if set(dec) - KEYS:
-            raise GendiffError(f"{path}: parameter {k!r} has unknown keys {sorted(set(dec) - KEYS)}")
+        if k in RUNNER:
+            raise GendiffError(f"{path}: {k!r} is set by the runner and declared in gendiff.study.params.RUNNER")
+        if not isinstance(dec, dict) or not {"type", "help", "default"} <= set(dec):
+            raise GendiffError(f"{path}: parameter {k!r} needs at least 'type', 'help' and 'default'")
+        if set(dec) - KEYS - set(PROFILES):
+            raise GendiffError(f"{path}: parameter {k!r} has unknown keys {sorted(set(dec) - KEYS - set(PROFILES))}")
         if not _TYPE.match(str(dec["type"])) or str(dec["type"]).count("[") != str(dec["type"]).count("]"):
             raise GendiffError(f"{path}: parameter {k!r} has unknown type {dec['type']!r}")
     return data
+
+
+def load_schema(name: str) -> dict:
+    """{parameter: declaration} (the runner's two included), plus '_constraints' (a list) when the notebook has any."""
+    data = _read(name)
+    out = {k: dict(v) for k, v in RUNNER.items()}
+    for k, dec in data.items():
+        out[k] = dec if k == "_constraints" else {kk: v for kk, v in dec.items() if kk not in PROFILES}
+    return out
+
+
+def load_profile(profile: str, name: str) -> dict:
+    """{parameter: value} of a profile: every default, and smoke's or paper's value where the file gives one."""
+    if profile not in PROFILES:
+        raise GendiffError(f"profile must be one of {PROFILES}, got {profile!r}")
+    data = _read(name)
+    return {k: dec.get(profile, dec["default"]) for k, dec in data.items() if k != "_constraints"}
+
+
+def check_defaults(name: str, cell: dict) -> None:
+    """The notebook's parameters cell must equal the declared defaults (the committed notebooks run without
+    injection): one error naming the first parameter that differs."""
+    declared = load_profile("default", name)
+    for k in sorted(set(cell) | set(declared)):
+        if k in RUNNER:
+            continue
+        if k not in declared:
+            raise GendiffError(f"parameter {k!r} of notebook {name} has no declaration in {params_path(name)}")
+        if k not in cell:
+            raise GendiffError(f"{params_path(name)} declares {k!r}, which notebook {name}'s parameters cell lacks")
+        if cell[k] != declared[k] and not (isinstance(cell[k], (list, tuple)) and list(cell[k]) == declared[k]):
+            raise GendiffError(f"parameter {k!r}: notebook {name}'s parameters cell has {cell[k]!r}, "
+                               f"{params_path(name)} says default {declared[k]!r}; make them agree")
 
 
 def describe(dec: dict) -> str:
@@ -129,7 +180,7 @@ def validate(name: str, defaults: dict, params: dict, *, check_data: bool = True
     where = f"notebook {name}"
     undeclared = sorted(set(defaults) - set(schema))
     if undeclared:
-        raise GendiffError(f"parameter {undeclared[0]!r} of {where} has no declaration in {schema_path(name)}")
+        raise GendiffError(f"parameter {undeclared[0]!r} of {where} has no declaration in {params_path(name)}")
     for k in params:
         if k not in defaults:
             raise GendiffError(f"unknown parameter {k!r} for {where}; known: {', '.join(sorted(defaults))}")
@@ -169,7 +220,7 @@ def validate(name: str, defaults: dict, params: dict, *, check_data: bool = True
             try:
                 ok = eval(c["check"], {"__builtins__": {}, **env})  # noqa: S307  (the project's own schema files)
             except Exception as e:  # a malformed constraint is the schema's bug: say which
-                raise GendiffError(f"{schema_path(name)}: constraint {c['check']!r} cannot be evaluated: {e}") from None
+                raise GendiffError(f"{params_path(name)}: constraint {c['check']!r} cannot be evaluated: {e}") from None
             if not ok:
                 shown = {k: merged[k] for k in merged if re.search(rf"\b{re.escape(k)}\b", c["check"])}
                 raise GendiffError(f"parameters of {where} break {c['check']!r} (data_size={env['data_size']}, "

@@ -1,9 +1,9 @@
 """Execute the study's notebooks with papermill: ``python -m gendiff run [--profile P] [notebooks...]``.
 
 Notebooks are jupytext py:percent sources in notebooks/; each has a cell tagged ``parameters`` whose assignments
-are the knobs a rerun may change, each declared in params/schema/<notebook>.yaml. Profiles live in
-params/<profile>/<notebook>.yaml. Every parameter is checked against its declaration before anything runs. The
-runner passes each notebook its profile and the folder for its results (``results_dir``) as parameters."""
+are the knobs a rerun may change, each declared in params/<notebook>.yaml with its value at every profile. Every
+parameter is checked against its declaration before anything runs. The runner passes each notebook its profile and
+the folder for its results (``results_dir``) as parameters."""
 from __future__ import annotations
 
 import ast
@@ -16,9 +16,7 @@ from pathlib import Path
 
 from .._checks import GendiffError
 from .io import atomic_write_text, committed_results_dir, project_root, runs_dir
-from .params import load_schema, read_mapping, validate
-
-PROFILES = ("smoke", "default", "paper")
+from .params import PROFILES, check_defaults, load_profile, load_schema, params_path, validate  # noqa: F401 (API)
 INDEX = "00_index"
 
 
@@ -58,13 +56,6 @@ def notebook_parameters(nb) -> dict:
     return out
 
 
-def load_profile(profile: str, name: str) -> dict:
-    if profile not in PROFILES:
-        raise GendiffError(f"profile must be one of {PROFILES}, got {profile!r}")
-    path = project_root() / "params" / profile / f"{name}.yaml"
-    return read_mapping(path, f"no parameter file {path} for notebook {name} at profile {profile!r}")
-
-
 def resolve_data_path(path) -> str:
     """A data path as an absolute path: ~ expanded, a relative one taken from the project root (the notebooks run in
     notebooks/, so a relative path would otherwise mean something else there). One error names the path tried."""
@@ -94,10 +85,8 @@ def prepare(names: list[str], profile: str, overrides: dict | None = None) -> li
         for k in overrides or {}:
             if k in schema and schema[k].get("fixed"):
                 raise GendiffError(f"parameter {k!r} is set by --profile, not by --set")
+        check_defaults(name, defaults)
         params = load_profile(profile, name)
-        for k in params:
-            if k in schema and schema[k].get("fixed"):
-                raise GendiffError(f"params/{profile}/{name}.yaml sets {k!r}, which only --profile sets")
         if "profile" in defaults:
             params = {**params, "profile": profile}
         params = {**params, **{k: v for k, v in (overrides or {}).items() if k in defaults}}
@@ -276,11 +265,12 @@ def code_digest(name: str) -> str:
 
 def point_identity(name: str, profile: str, params: dict, defaults: dict, code: str) -> dict:
     """What a sweep point ran with: every parameter's value (defaults, profile, --set and grid merged), the profile
-    file's and the schema's content, and the code digest. A point is reused only if all of it is unchanged."""
+    parameter file's content (declarations, constraints, every profile's values) and the code digest. A point is
+    reused only if all of it is unchanged."""
     import hashlib
 
-    files = [project_root() / "params" / profile / f"{name}.yaml", project_root() / "params" / "schema" / f"{name}.yaml"]
-    prof = hashlib.sha256(b"".join(f.read_bytes() for f in files if f.is_file())).hexdigest()[:16]
+    f = params_path(name)
+    prof = hashlib.sha256(f.read_bytes() if f.is_file() else b"").hexdigest()[:16]
     merged = {k: v for k, v in {**defaults, **params}.items() if k != "results_dir"}
     return {"params": merged, "profile": profile, "profile_files": prof, "code": code}
 
@@ -296,7 +286,7 @@ def identity_change(old: dict | None, new: dict) -> str | None:
            if old.get("params", {}).get(k, object()) != v]
     why += [f"{k} dropped" for k in old.get("params", {}) if k not in new["params"]]
     if old.get("profile_files") != new["profile_files"]:
-        why.append(f"params/{new['profile']} or schema file changed")
+        why.append("its parameter file changed")
     if old.get("code") != new["code"]:
         why.append("code changed")
     return "; ".join(why) or None
