@@ -29,9 +29,20 @@ class Estimate:
         if self.lo is not None and not self.lo <= self.value <= self.hi:
             raise GendiffError(f"Estimate interval [{self.lo}, {self.hi}] does not contain its value {self.value}")
 
+    def clipped(self, bounds: tuple[float, float] | None) -> "Estimate":
+        """The same estimate with its interval cut to ``bounds`` (a share's [0, 1]): a share cannot exceed 1, so
+        an interval running past it says nothing more; the method says it was cut."""
+        if bounds is None or self.lo is None or (self.lo >= bounds[0] and self.hi <= bounds[1]):
+            return self
+        lo, hi = max(self.lo, bounds[0]), min(self.hi, bounds[1])
+        return Estimate(self.value, min(lo, self.value), max(hi, self.value),
+                        f"{self.method}, cut to [{bounds[0]:g}, {bounds[1]:g}]")
+
     @classmethod
-    def t_interval(cls, samples, level: float = 0.95, over: str = "seeds") -> "Estimate":
-        """Mean and Student-t interval of independent replicates (seeds); one replicate gives no interval."""
+    def t_interval(cls, samples, level: float = 0.95, over: str = "seeds",
+                   bounds: tuple[float, float] | None = None) -> "Estimate":
+        """Mean and Student-t interval of independent replicates (seeds); one replicate gives no interval.
+        ``bounds``: the range the statistic cannot leave (``(0, 1)`` for a share): the interval is cut to it."""
         import numpy as np
         from scipy import stats
 
@@ -42,7 +53,9 @@ class Estimate:
         if x.size == 1:
             return cls(m, method=f"single value (1 {over.rstrip('s')})")
         h = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-        return cls(m, m - h, m + h, method=f"mean, {level:.0%} t-interval over {x.size} {over}")
+        if bounds is not None and not bounds[0] <= m <= bounds[1]:
+            raise GendiffError(f"t_interval: the mean {m:g} lies outside bounds {bounds}")
+        return cls(m, m - h, m + h, method=f"mean, {level:.0%} t-interval over {x.size} {over}").clipped(bounds)
 
     @classmethod
     def ols_prediction(cls, x, y, x_new: float, level: float = 0.95, over: str = "points") -> "Estimate":
@@ -67,8 +80,9 @@ class Estimate:
 
     @classmethod
     def bootstrap(cls, samples, stat=None, level: float = 0.95, n_boot: int = 2000, seed: int = 0,
-                  over: str = "inputs") -> "Estimate":
-        """``stat`` (default: the mean) and its percentile-bootstrap interval over the rows of ``samples``."""
+                  over: str = "inputs", bounds: tuple[float, float] | None = None) -> "Estimate":
+        """``stat`` (default: the mean) and its percentile-bootstrap interval over the rows of ``samples``
+        (``bounds`` as in ``t_interval``; a percentile interval of a share stays inside [0, 1] anyway)."""
         import numpy as np
 
         x = np.asarray(samples, dtype=float)
@@ -80,7 +94,7 @@ class Estimate:
         lo, hi = np.quantile(boots, [0.5 - level / 2, 0.5 + level / 2])
         v = stat(x)
         return cls(v, min(float(lo), v), max(float(hi), v),
-                   method=f"{level:.0%} percentile bootstrap over {x.shape[0]} {over}")
+                   method=f"{level:.0%} percentile bootstrap over {x.shape[0]} {over}").clipped(bounds)
 
     @property
     def basis(self) -> str:
@@ -90,7 +104,8 @@ class Estimate:
         m = re.search(r"over (\d+) (\w+)", self.method)
         if m:
             kind = "bootstrap" if "bootstrap" in self.method else "prediction" if "prediction" in self.method else "t"
-            return f"{kind}, {m[1]} {m[2]}"
+            cut = re.search(r"cut to (\[[^]]*\])", self.method)
+            return f"{kind}, {m[1]} {m[2]}" + (f", cut to {cut[1]}" if cut else "")
         m = re.search(r"\(1 (\w+)\)", self.method)
         return f"1 {m[1]}" if m else ""
 

@@ -12,3 +12,5 @@ html_theme = "sphinx_book_theme"
 html_theme_options = {"show_toc_level": 2, "home_page_in_toc": True}
 html_last_updated_fmt = None
 exclude_patterns = ["_build"]
+html_static_path = ["_static"]
+html_css_files = ["ledger.css"]  # the landing page's claims ledger: full width, wrapped, verdicts coloured

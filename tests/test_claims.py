@@ -152,3 +152,53 @@ def test_constraints_can_count_the_images_of_a_second_dataset():
     params.validate(nb, d, {"second_Ns": [16, 1500]})  # 1500 + 256 held-out <= 1797
     with pytest.raises(GendiffError, match="second dataset's held-out images"):
         params.validate(nb, d, {"second_Ns": [16, 1600]})  # 1600 + 256 > 1797, though < MNIST's 5000
+
+
+def test_share_intervals_are_cut_to_their_range():
+    x = [0.9, 0.95, 1.0]
+    free, cut = Estimate.t_interval(x), Estimate.t_interval(x, bounds=(0, 1))
+    assert free.hi > 1 and cut.hi == 1 and cut.lo == free.lo and cut.value == free.value
+    assert str(cut).endswith("(t, 3 seeds, cut to [0, 1])")
+    assert Estimate.t_interval([0.2, 0.3, 0.4], bounds=(0, 1)) == Estimate.t_interval([0.2, 0.3, 0.4])  # inside
+    b = Estimate.bootstrap(np.array([0.0, 1.0, 1.0, 1.0]), bounds=(0, 1))
+    assert 0 <= b.lo <= b.value <= b.hi <= 1
+    with pytest.raises(GendiffError, match="outside bounds"):
+        Estimate.t_interval([1.5, 1.6], bounds=(0, 1))
+
+
+def test_knife_edges_are_flagged_from_the_stored_test_and_interval():
+    from gendiff.study.claims import Test, knife_edges
+
+    for t in (above(0.5), below(0.1), between(0.666667, 1.5)):
+        assert Test.parse(str(t)) == t
+    with pytest.raises(GendiffError, match="cannot read the declared test"):
+        Test.parse(">= 3")
+    dec = {"tests": {"net_ratio": "< 0.5", "far": "> 2", "zero": "> 0"}}
+    rec = {"stats": {"net_ratio": {"value": 0.48, "lo": 0.465, "hi": 0.4998, "method": "t"},  # holds by 0.04 %
+                     "far": {"value": 3.0, "lo": 2.5, "hi": 3.5, "method": "t"},
+                     "zero": {"value": 0.001, "lo": None, "hi": None, "method": "point value"}}}  # 0 has no scale
+    assert knife_edges(dec, rec) == ["net_ratio"]
+    assert knife_edges(dec, rec, tol=0.3) == ["net_ratio", "far"]
+    assert knife_edges(dec, None) == []
+
+
+def test_kinds_are_declared_and_counted_apart(tmp_path):
+    from gendiff.study.ledger import counts_line, ledger_html, ledger_table
+
+    c = Claims("01_linear_theory", "smoke", tmp_path)
+    with pytest.raises(GendiffError, match="kind must be one of"):
+        c.declare("x", "x", source="s", tests={"a": above(0)}, kind="finding")
+    c.declare("000-a", "an identity", source="s", tests={"a": below(0.1)}, kind="verification")
+    c.declare("000-b", "a finding", source="s", tests={"a": above(0.5)}, kind="reproduction")
+    c.declare("000-c", "ours", source="s", tests={"a": above(0.5)})
+    c.record("000-a", "tiny", a=1e-12)
+    c.record("000-b", "near", a=Estimate(0.6, 0.502, 0.7))
+    c.record("000-c", "no", a=0.1)
+    c.finish()
+    t = ledger_table(tmp_path, notebooks=["01_linear_theory"])
+    assert list(t.kind) == ["verification", "reproduction", ""] and list(t.knife_edge) == ["", "a", ""]
+    assert counts_line(t) == ("3 declared claims: 2 hold, 1 differ; by kind: 1 verification (1 hold); "
+                              "1 reproduction (1 hold); 1 of no declared kind (1 differ); 1 on a knife edge "
+                              "(an interval end within 1 % of its threshold)")
+    html = ledger_html(tmp_path)
+    assert 'class="verdict-differs" id="claim-000-c"' in html and "knife edge: a" in html

@@ -26,12 +26,13 @@ def chromium() -> str:
     return exe
 
 
-def browse(page: Path, screenshot: Path) -> str:
-    """Render ``page`` in headless Chromium: save a screenshot and return the DOM after scripts ran."""
+def browse(page, screenshot: Path, width: int = 1280, height: int = 2400, budget_ms: int = 10000) -> str:
+    """Render ``page`` (a file or a URL) in headless Chromium: save a screenshot and return the DOM after scripts
+    ran."""
     base = [chromium(), "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-            "--window-size=1280,2400", f"--user-data-dir={screenshot.parent / '.chromium'}",
-            "--virtual-time-budget=10000"]  # lets MathJax typeset before the screenshot and the DOM dump
-    url = page.resolve().as_uri()
+            f"--window-size={width},{height}", f"--user-data-dir={screenshot.parent / '.chromium'}",
+            f"--virtual-time-budget={budget_ms}"]  # lets MathJax typeset before the screenshot and the DOM dump
+    url = page if isinstance(page, str) else page.resolve().as_uri()
     subprocess.run(base + [f"--screenshot={screenshot}", url], check=True, capture_output=True, timeout=120)
     assert screenshot.stat().st_size > 20_000, f"{screenshot} looks blank"
     return subprocess.run(base + ["--dump-dom", url], check=True, capture_output=True, text=True, timeout=120).stdout
@@ -54,6 +55,37 @@ def test_site_landing_page_is_the_claims_ledger(site):
     assert table.group(0).count("<tr") >= 40  # every claim of every notebook has a row
     for nb in ("01_linear_theory", "10_pspc", "11_leaderboard"):
         assert f'href="notebooks/{nb}.html"' in dom, f"no link to {nb} in the navigation"
+    assert "00_index.html" not in dom, "the ledger is listed once: the landing page is notebook 00 on the site"
+
+
+# Measured in the page itself after layout: does the ledger fit its column, and what colour is each verdict?
+_PROBE = """<script>window.addEventListener('load', () => {
+  const t = document.querySelector('table.ledger'), c = t.parentElement;
+  document.body.setAttribute('data-ledger-fits', String(t.scrollWidth <= c.clientWidth + 1 && t.getBoundingClientRect().right <= window.innerWidth));
+  for (const v of ['holds', 'differs', 'inconclusive']) {
+    const b = document.querySelector('tr.verdict-' + v + ' .verdict');
+    if (b) document.body.setAttribute('data-bg-' + v, getComputedStyle(b).backgroundColor);
+  }
+});</script>"""
+
+
+def test_site_ledger_is_readable_at_1400_px(site):
+    """Every column visible at 1400 px (wrapped, not clipped), verdicts coloured apart, details one click away."""
+    import numpy as np
+    from PIL import Image
+
+    probe = site.parent / "index_probe.html"
+    probe.write_text(site.read_text().replace("</body>", _PROBE + "</body>"))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    dom = browse(probe, SHOTS / "ledger-1400.png", width=1400, height=1800)
+    assert 'data-ledger-fits="true"' in dom, "the ledger is wider than its column at 1400 px"
+    bgs = [re.search(rf'data-bg-{v}="([^"]+)"', dom) for v in ("holds", "differs", "inconclusive")]
+    assert all(bgs) and len({b.group(1) for b in bgs}) == 3, f"verdicts are not coloured apart: {bgs}"
+    assert "<details>" in dom and "declared test" in dom
+    # the screenshot shows the green of 'holds' (tr.verdict-holds .verdict, #d4efd4) in the first screen
+    img = np.asarray(Image.open(SHOTS / "ledger-1400.png").convert("RGB")).astype(int)
+    green = (np.abs(img - np.array([0xd4, 0xef, 0xd4])).sum(-1) < 12).sum()
+    assert green > 500, f"no coloured verdicts in the 1400 px screenshot ({green} pixels)"
 
 
 def test_notebook_page_shows_its_figures_and_math(site):
@@ -79,9 +111,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _lab_settings() -> tuple[str, str]:
+    """The settings file `make lab` writes (path under the Jupyter config folder, content), read from the Makefile."""
+    mk = (ROOT / "Makefile").read_text()
+    folder = re.search(r"^LAB_SETTINGS := \$\(JUPYTER_CONFIG_DIR\)/(\S+)$", mk, re.M).group(1)
+    content, name = re.search(r"echo '([^']+)' > \"\$\(LAB_SETTINGS\)/([^\"]+)\"", mk).groups()
+    return f"{folder}/{name}", content
+
+
 def test_lab_serves_the_py_notebooks_as_notebooks(tmp_path):
     """`make lab` runs `jupyter lab notebooks/`: its contents API must open a jupytext .py as a notebook, also when
-    the paired .ipynb is newer than the .py, as it is after every `gendiff run` (the project's jupytext.toml)."""
+    the paired .ipynb is newer than the .py, as it is after every `gendiff run` (the project's jupytext.toml); and
+    with the settings `make lab` writes, JupyterLab in a browser opens the .py in the notebook editor."""
     served = tmp_path / "project"
     (served / "notebooks").mkdir(parents=True)
     shutil.copy(ROOT / "notebooks" / "jupytext.toml", served / "notebooks")
@@ -89,6 +130,9 @@ def test_lab_serves_the_py_notebooks_as_notebooks(tmp_path):
         shutil.copy(ROOT / "notebooks" / f"04_gaussian_structure{ext}", served / "notebooks")
     t = time.time()
     os.utime(served / "notebooks" / "04_gaussian_structure.py", (t - 3600, t - 3600))  # outputs written after the source
+    rel, content = _lab_settings()
+    (tmp_path / "config" / rel).parent.mkdir(parents=True)
+    (tmp_path / "config" / rel).write_text(content)
     port, token = _free_port(), "gendiff-test"
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_DATA_DIR": str(tmp_path / "data"),
            "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "IPYTHONDIR": str(tmp_path / "ipython")}
@@ -116,6 +160,14 @@ def test_lab_serves_the_py_notebooks_as_notebooks(tmp_path):
         assert any("parameters" in c["metadata"].get("tags", []) for c in cells)
         assert any(c["cell_type"] == "markdown" for c in cells) and len(cells) > 10
         assert any(c.get("outputs") for c in cells if c["cell_type"] == "code"), "the .ipynb's outputs are shown"
+        # the browser: double-clicking a .py opens it with the default viewer, the notebook editor
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        dom = browse(f"http://127.0.0.1:{port}/lab/tree/04_gaussian_structure.py?token={token}", SHOTS / "lab.png",
+                     width=1400, height=1000, budget_ms=30000)
+        classes = " ".join(re.findall(r'class="([^"]*)"', dom)).split()
+        assert "jp-NotebookPanel" in classes and classes.count("jp-Cell") > 10, "the .py did not open as a notebook"
+        assert "jp-FileEditor" not in classes, "JupyterLab opened the .py as a text file"
+        assert "The hidden Gaussian structure" in dom
     finally:
         proc.terminate()
         try:

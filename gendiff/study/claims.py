@@ -26,6 +26,10 @@ from ..stats import Estimate
 from .io import atomic_write_text, results_dir as default_results_dir
 
 HOLDS, DIFFERS, INCONCLUSIVE = "holds", "differs", "inconclusive"
+# What a claim is, so the ledger counts them apart: a check of an identity or a theorem (it cannot fail unless the
+# code is wrong), a reproduction of a paper's empirical finding, or our own extension beyond the papers.
+KINDS = ("verification", "reproduction", "extension")
+KNIFE_EDGE = 0.01  # an interval end within 1 % of its threshold: the verdict could flip with a little more noise
 
 
 def as_estimate(name: str, v) -> Estimate | None:
@@ -59,6 +63,25 @@ class Test:
             return HOLDS
         outside = (self.lo is not None and hi <= self.lo) or (self.hi is not None and lo >= self.hi)
         return DIFFERS if outside else INCONCLUSIVE
+
+    @classmethod
+    def parse(cls, text: str) -> "Test":
+        """The Test that ``str(test)`` wrote: '> 0.5', '< 0.1' or 'in (0.5, 1.5)' (as results files store them)."""
+        import re
+
+        t = text.strip()
+        m = re.fullmatch(r"in \(([^,]+), ([^)]+)\)", t)
+        if m:
+            return cls(float(m[1]), float(m[2]))
+        if t[:2] in ("> ", "< "):
+            return cls(lo=float(t[2:])) if t[0] == ">" else cls(hi=float(t[2:]))
+        raise GendiffError(f"cannot read the declared test {text!r}")
+
+    def margin(self, e: Estimate) -> float:
+        """How far the interval's nearest end lies from the nearest non-zero threshold, relative to that threshold:
+        small means a little more noise could flip the verdict. A threshold of 0 has no scale (inf)."""
+        ends = [e.value] if e.lo is None else [e.lo, e.hi]
+        return min((abs(x - t) / abs(t) for t in (self.lo, self.hi) if t for x in ends), default=math.inf)
 
     def __str__(self):
         if self.hi is None:
@@ -113,11 +136,13 @@ class Claims:
         return self.dir / f"{self.notebook}.json{PARTIAL}"
 
     def declare(self, id: str, claim: str, *, source: str, tests: dict[str, Test], paper: str = "",
-                statistic: str = "", differs: str = "", explains: str | tuple | list = ()) -> None:
+                statistic: str = "", differs: str = "", explains: str | tuple | list = (),
+                kind: str | None = None) -> None:
         """Declare a claim before any measurement: its statement, where the paper makes it, the paper's value,
         the statistics (name -> Test) that decide it and what a 'differs' verdict would mean. ``explains``: the ids
         of claims (in any notebook) whose explanation this claim tests; the ledger shows it, with its verdict, on
-        their rows."""
+        their rows. ``kind``: one of KINDS (verification of an identity or theorem / reproduction of a paper's
+        finding / our extension), counted apart in the ledger."""
         if self._measured:
             raise GendiffError(f"claim {id!r} declared after a measurement was recorded in {self.notebook}: "
                                "declare every claim before computing anything")
@@ -125,11 +150,14 @@ class Claims:
             raise GendiffError(f"claim {id!r} is declared twice in {self.notebook}")
         if not isinstance(tests, dict) or not tests or not all(isinstance(t, Test) for t in tests.values()):
             raise GendiffError(f"claim {id!r}: tests must map each statistic's name to a Test (above/below/between)")
+        if kind is not None and kind not in KINDS:
+            raise GendiffError(f"claim {id!r}: kind must be one of {KINDS}, got {kind!r}")
         explains = [explains] if isinstance(explains, str) else list(explains)
         if not all(isinstance(e, str) and e and e != id for e in explains):
             raise GendiffError(f"claim {id!r}: explains must name other claims by id, got {explains!r}")
         self.declared[id] = dict(id=id, claim=claim, source=source, paper=paper, statistic=statistic,
-                                 differs=differs, tests={k: str(t) for k, t in tests.items()}, explains=explains)
+                                 differs=differs, tests={k: str(t) for k, t in tests.items()}, explains=explains,
+                                 **({"kind": kind} if kind else {}))
         self._tests = getattr(self, "_tests", {})
         self._tests[id] = tests
         self.save()
@@ -195,8 +223,17 @@ def _jsonable(v):
         return v.tolist() if hasattr(v, "tolist") else str(v)
 
 
+def knife_edges(dec: dict, rec: dict | None, tol: float = KNIFE_EDGE) -> list[str]:
+    """The statistics of a recorded claim whose interval end (or value) lies within ``tol`` of its threshold."""
+    if not rec:
+        return []
+    return [k for k, t in dec["tests"].items()
+            if rec["stats"].get(k) and Test.parse(t).margin(Estimate(**rec["stats"][k])) < tol]
+
+
 def claim_rows(result: dict) -> list[dict]:
-    """One row per declared claim of a results file: statement, declared test, ours, statistics and verdict."""
+    """One row per declared claim of a results file: statement, kind, declared test, ours, statistics, verdict and
+    the statistics on a knife edge."""
     rows = []
     note = f"({result['rerun']}) " if result.get("rerun") else ""
     for dec in result.get("declared", []):
@@ -207,7 +244,8 @@ def claim_rows(result: dict) -> list[dict]:
                          test="; ".join(f"{k} {t}" for k, t in dec["tests"].items()), differs=dec["differs"],
                          ours=note + (rec["ours"] if rec else ""), statistics=stats,
                          verdict=rec["verdict"] if rec else "not recorded", notebook=result.get("notebook", ""),
-                         explains=list(dec.get("explains", []))))
+                         explains=list(dec.get("explains", [])), kind=dec.get("kind", ""),
+                         knife_edge=", ".join(knife_edges(dec, rec))))
     return rows
 
 

@@ -8,7 +8,8 @@ from .._checks import GendiffError
 from .claims import claim_rows, load_results
 from .io import committed_results_dir
 
-COLUMNS = ["id", "source", "claim", "paper", "test", "ours", "statistics", "verdict", "notebook", "tested_by"]
+COLUMNS = ["id", "kind", "source", "claim", "paper", "test", "ours", "statistics", "verdict", "knife_edge", "notebook",
+           "tested_by"]
 
 
 def ledger_table(results_dir: Path | None = None, notebooks: list[str] | None = None):
@@ -25,8 +26,8 @@ def ledger_table(results_dir: Path | None = None, notebooks: list[str] | None = 
     rows = []
     for nb in notebooks or [n for n in all_notebooks() if n != INDEX]:
         if nb not in results:
-            rows.append(dict(id=f"({nb})", source="", claim="", paper="", test="", ours="", statistics="",
-                             verdict="not run", notebook=nb))
+            rows.append(dict(id=f"({nb})", kind="", source="", claim="", paper="", test="", ours="", statistics="",
+                             verdict="not run", knife_edge="", notebook=nb))
             continue
         rows.extend(claim_rows(results[nb]))
     ids = {r["id"] for r in rows}
@@ -47,13 +48,38 @@ def _cell(s) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
+def _verdict(r) -> str:
+    """'holds', or 'holds (knife edge: ratio)' when an interval end lies within 1 % of its threshold."""
+    return r.verdict + (f" (knife edge: {r.knife_edge})" if r.knife_edge else "")
+
+
+def counts_line(t) -> str:
+    """'68 declared claims: 50 hold, 15 differ, 3 inconclusive', then the same by kind where kinds are declared."""
+    order = ["holds", "differs", "inconclusive", "not recorded", "not run"]
+
+    def count(sub):
+        c = sub.verdict.value_counts()
+        return ", ".join(f"{c[v]} {'hold' if v == 'holds' else 'differ' if v == 'differs' else v}"
+                         for v in order if v in c)
+
+    line = f"{len(t)} declared claims: {count(t)}"
+    kinds = [(k, t[t.kind == k]) for k in ("verification", "reproduction", "extension", "")]
+    if any(k and len(sub) for k, sub in kinds):
+        line += "; by kind: " + "; ".join(f"{len(sub)} {k or 'of no declared kind'} ({count(sub)})"
+                                          for k, sub in kinds if len(sub))
+    knife = t[t.knife_edge != ""]
+    if len(knife):
+        line += f"; {len(knife)} on a knife edge (an interval end within 1 % of its threshold)"
+    return line
+
+
 def ledger_markdown(results_dir: Path | None = None) -> str:
-    """The ledger as a Markdown table (the README's 'Claims' section is this text; a test keeps them equal)."""
+    """The ledger as a Markdown table."""
     t = ledger_table(results_dir)
     lines = ["| claim | verdict | ours | statistics: value [95 % interval] (over what) | declared test | paper | source |",
              "|---|---|---|---|---|---|---|"]
     for r in t.itertuples():
-        verdict = f"**{r.verdict}**" if r.verdict in ("differs", "inconclusive") else r.verdict
+        verdict = f"**{_verdict(r)}**" if r.verdict in ("differs", "inconclusive") else _verdict(r)
         ours = f"{r.ours} (explanation tested by: {r.tested_by})" if r.tested_by else r.ours
         lines.append("| " + " | ".join(_cell(x) for x in (f"`{r.id}` {r.claim}", verdict, ours, r.statistics, r.test,
                                                                r.paper, r.source)) + " |")
@@ -69,10 +95,7 @@ def findings_markdown(results_dir: Path | None = None) -> str:
     """The README's findings: the verdict counts and the HEADLINES rows (claim, verdict, what we measured, the
     notebook), all rendered from the results, so no measured number is typed."""
     t = ledger_table(results_dir)
-    counts = t.verdict.value_counts()
-    order = ["holds", "differs", "inconclusive", "not recorded", "not run"]
-    parts = [f"{counts[v]} {v if v != 'holds' else 'hold'}" for v in order if v in counts]
-    lines = [f"**{len(t)} declared claims: {', '.join(parts)}** (default profile).", "",
+    lines = [f"**{counts_line(t)}** (default profile).", "",
              "| claim | verdict | what we measured | notebook |", "|---|---|---|---|"]
     rows = t.set_index("id")
     missing = [c for c in HEADLINES if c not in rows.index]
@@ -82,10 +105,36 @@ def findings_markdown(results_dir: Path | None = None) -> str:
         if cid not in rows.index:
             continue
         r = rows.loc[cid]
-        verdict = f"**{r.verdict}**" if r.verdict in ("differs", "inconclusive") else r.verdict
+        verdict = f"**{_verdict(r)}**" if r.verdict in ("differs", "inconclusive") else _verdict(r)
         lines.append("| " + " | ".join(_cell(x) for x in (
             f"`{cid}` {r.claim}", verdict, r.ours, f"[{r.notebook[:2]}](notebooks/{r.notebook}.ipynb)")) + " |")
     return "\n".join(lines) + "\n"
+
+
+def ledger_html(results_dir: Path | None = None, link: str = "notebooks/{}.html") -> str:
+    """The ledger as one compact HTML table for the site: claim, verdict (coloured by class ``verdict-<v>``),
+    what we measured; the statistics, declared test, paper's value, source and explanation tests open on click,
+    with a link to the notebook (``link`` formatted with its name)."""
+    from html import escape
+
+    t = ledger_table(results_dir)
+    out = ['<table class="ledger">', "<thead><tr><th>claim</th><th>verdict</th><th>what we measured</th></tr></thead>",
+           "<tbody>"]
+    for r in t.itertuples():
+        details = [("statistics: value [95 % interval] (over what)", r.statistics), ("declared test", r.test),
+                   ("paper", r.paper), ("source", r.source), ("kind", r.kind),
+                   ("explanation tested by", r.tested_by)]
+        body = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in details if v)
+        body += f'<dt>notebook</dt><dd><a href="{escape(link.format(r.notebook))}">{escape(r.notebook)}</a></dd>'
+
+        edge = f' <span class="knife-edge" title="an interval end within 1 % of its threshold">knife edge: ' \
+               f'{escape(r.knife_edge)}</span>' if r.knife_edge else ""
+        out.append(f'<tr class="verdict-{r.verdict.replace(" ", "-")}" id="claim-{escape(r.id)}">'
+                   f"<td><code>{escape(r.id)}</code> {escape(r.claim)}</td>"
+                   f'<td><span class="verdict">{escape(r.verdict)}</span>{edge}</td>'
+                   f"<td>{escape(r.ours)}<details><summary>details</summary><dl>{body}</dl></details></td></tr>")
+    out += ["</tbody>", "</table>"]
+    return "\n".join(out) + "\n"
 
 
 README_START = "<!-- findings:start (generated by `python -m gendiff ledger --update-readme`; do not edit) -->"
