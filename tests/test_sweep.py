@@ -24,14 +24,14 @@ TOY = textwrap.dedent('''\
     scale = 2.0
 
     # %%
-    from gendiff.study import Claims, below
+    from gendiff.study import Claims, Estimate, below
     claims = Claims("01_toy", profile, results_dir)
     claims.declare("toy-small", "x is small", source="toy", tests={"x": below(3)})
 
     # %%
     claims.number("y", x * scale)
     assert x != 5, "x too large"
-    claims.record("toy-small", f"x = {x}", x=x)
+    claims.record("toy-small", f"x = {x}", x=Estimate(x, x - 0.5, x + 0.5))
     claims.finish()
     ''')
 PARAMS = textwrap.dedent('''\
@@ -62,6 +62,9 @@ def test_sweep_runs_points_reports_failures_and_skips_done(toy, capsys):
     assert (done.y == done.x * done.scale).all()
     assert set(done[done.x == 1]["verdict:toy-small"]) == {"holds"}
     assert set(done[done.x == 4]["verdict:toy-small"]) == {"differs"}  # the verdict follows the declared test
+    # the statistic behind each verdict, with its interval
+    assert (done["toy-small.x"] == done.x).all() and (done["toy-small.x:lo"] == done.x - 0.5).all()
+    assert df[df.status == "failed"]["toy-small.x"].isna().all()
     err = capsys.readouterr().err
     assert "FAILED point {'x': 5, 'scale': 1.0}" in err and "x too large" in err
     assert (csv.parent / "sweep.png").exists()

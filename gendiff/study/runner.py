@@ -419,13 +419,14 @@ def sweep(name: str, grid: dict[str, list], profile: str = "default", *, overrid
 
 
 def collect_sweep(name: str, profile: str, points: list[dict]) -> Path:
-    """sweep.csv and sweep.png from the points' results (scalar numbers and claim verdicts)."""
+    """sweep.csv and sweep.png from the points' results: per point its parameters, status, recorded numbers, each
+    claim's verdict and every statistic behind it (``<claim>.<statistic>`` with ``:lo``/``:hi`` for its interval)."""
     import pandas as pd
 
     from .claims import load_results
 
     root = runs_dir() / profile / name
-    rows = []
+    rows, tests = [], {}
     for pt in points:
         pdir = root / point_id(pt)
         row = dict(pt)
@@ -435,23 +436,34 @@ def collect_sweep(name: str, profile: str, points: list[dict]) -> Path:
         if r and row["status"] == "done" and not r.get("unfinished"):
             row.update({k: v for k, v in r.get("numbers", {}).items()
                         if isinstance(v, (int, float)) and not isinstance(v, bool)})
-            row.update({f"verdict:{i}": rec["verdict"] for i, rec in r.get("recorded", {}).items()})
+            for i, rec in r.get("recorded", {}).items():
+                row[f"verdict:{i}"] = rec["verdict"]
+                for k, e in rec.get("stats", {}).items():
+                    row[f"{i}.{k}"] = e["value"] if e else float("nan")
+                    if e and e.get("lo") is not None:
+                        row[f"{i}.{k}:lo"], row[f"{i}.{k}:hi"] = e["lo"], e["hi"]
+            tests.update({f"{d['id']}.{k}": t for d in r.get("declared", []) for k, t in d["tests"].items()})
         rows.append(row)
     df = pd.DataFrame(rows)
     csv = root / "sweep.csv"
     atomic_write_text(csv, df.to_csv(index=False))
-    _plot_sweep(df, list(points[0]) if points else [], root / "sweep.png")
+    _plot_sweep(df, list(points[0]) if points else [], root / "sweep.png", tests)
     return csv
 
 
-def _plot_sweep(df, keys: list[str], path: Path) -> None:
+def _plot_sweep(df, keys: list[str], path: Path, tests: dict[str, str] | None = None) -> None:
+    """One panel per claim statistic against the first grid parameter (a line per value of the others), with its
+    95 % interval as error bars and its declared threshold(s) dashed; then the verdicts of every point. Numbers that
+    decide no claim (run time, counts) stay in the CSV only."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    metrics = [c for c in df.columns if c not in keys and c != "status" and not c.startswith("verdict:")
-               and df[c].dtype.kind in "if"]
+    from .claims import Test
+
+    tests = tests or {}
+    metrics = [c for c in df.columns if c in tests and df[c].dtype.kind in "if"]
     verdicts = [c for c in df.columns if c.startswith("verdict:")]
     n = max(len(metrics) + (1 if verdicts else 0), 1)
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.3), squeeze=False)
@@ -460,8 +472,18 @@ def _plot_sweep(df, keys: list[str], path: Path) -> None:
     groups = df.groupby(other) if other else [((), df)]
     for ax, m in zip(axes[0], metrics):
         for g, sub in groups:
-            ax.plot(sub[x], sub[m], "o-", label=", ".join(f"{k}={v}" for k, v in zip(other, g if isinstance(g, tuple) else (g,))))
-        ax.set(xlabel=x, title=m)
+            label = ", ".join(f"{k}={v}" for k, v in zip(other, g if isinstance(g, tuple) else (g,)))
+            if f"{m}:lo" in sub:
+                err = [(sub[m] - sub[f"{m}:lo"]).fillna(0).values, (sub[f"{m}:hi"] - sub[m]).fillna(0).values]
+                ax.errorbar(sub[x], sub[m], yerr=err, fmt="o-", capsize=3, label=label)
+            else:
+                ax.plot(sub[x], sub[m], "o-", label=label)
+        t = Test.parse(tests[m])
+        for thr in (t.lo, t.hi):
+            if thr is not None:
+                ax.axhline(thr, color="k", ls="--", lw=0.8)
+        ax.set(xlabel=x, title=f"{m} (test: {tests[m]})")
+        ax.title.set_fontsize(8)
         if other:
             ax.legend(fontsize=7)
     if verdicts:
@@ -471,7 +493,7 @@ def _plot_sweep(df, keys: list[str], path: Path) -> None:
         ax.set_yticks(range(len(verdicts)), [v[8:] for v in verdicts], fontsize=7)
         ax.set_xticks(range(len(df)), [point_id({k: r[k] for k in keys}) for _, r in df.iterrows()], rotation=60,
                       fontsize=6)
-        ax.set_title("verdicts (green holds, yellow inconclusive, red differs)")
+        ax.set_title("verdicts (green holds, yellow inconclusive, red differs)", fontsize=8)
     fig.tight_layout()
     from .io import atomic_write
 
