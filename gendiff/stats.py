@@ -112,3 +112,10 @@ class Estimate:
     def __str__(self):
         s = f"{self.value:.4g}" if self.lo is None else f"{self.value:.4g} [{self.lo:.4g}, {self.hi:.4g}]"
         return f"{s} ({self.basis})" if self.basis else s
+
+
+def per_group(frame, f, by: str = "seed", bounds: tuple[float, float] | None = None) -> Estimate:
+    """``f`` (rows of one group -> a number) for each group of ``frame`` by column ``by``, and the mean with its 95 %
+    t-interval over the groups: the study's 'compute per training seed, decide on the interval over seeds'."""
+    values = [f(g) for _, g in frame.groupby(by)]
+    return Estimate.t_interval(values, over=f"{by}s", bounds=bounds)

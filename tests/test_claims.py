@@ -202,3 +202,48 @@ def test_kinds_are_declared_and_counted_apart(tmp_path):
                               "(an interval end within 1 % of its threshold)")
     html = ledger_html(tmp_path)
     assert 'class="verdict-differs" id="claim-000-c"' in html and "knife edge: a" in html
+
+
+def test_over_seeds_is_declared_once_and_checked(tmp_path):
+    import pandas as pd
+
+    from gendiff.stats import per_group
+
+    c = Claims("99_test", "smoke", tmp_path)
+    c.declare("a", "x is large", source="s", tests={"x": above(0.5), "ref": above(0)}, statistic="x: the margin",
+              over="seeds")
+    assert c.declared["a"]["statistic"] == "x: the margin; mean and 95 % t-interval over seeds"
+    with pytest.raises(GendiffError, match="declared over seeds, but 'x' is .*bootstrap"):
+        c.record("a", "", x=Estimate.bootstrap(np.array([0.9, 1.0, 1.1])), ref=1.0)
+    df = pd.DataFrame({"seed": [0, 0, 1, 1, 2, 2], "v": [2.3, 2.5, 2.4, 2.6, 2.5, 2.7]})
+    e = per_group(df, lambda g: g.v.mean())
+    assert e.value == pytest.approx(2.5) and e.basis == "t, 3 seeds"
+    assert c.record("a", "", x=e, ref=1.0) == "holds"  # a point value may sit beside the interval
+
+
+def test_figures_and_run_time_are_kept_with_the_results(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    c = Claims("99_test", "smoke", tmp_path)
+    c.declare("a", "x", source="s", tests={"x": above(0)})
+    fig, ax = plt.subplots()
+    ax.plot([1, 2])
+    ax.set_title("RMSE to D_G vs sigma")
+    assert [p.name for p in c.save_figures()] == ["01-rmse-to-d-g-vs-sigma.png"]
+    assert c.save_figures() == []  # each figure once
+    assert not c.figures_dir.exists()  # kept aside until the run finishes
+    c.record("a", "", x=1.0)
+    c.finish()
+    plt.close(fig)
+    assert [p.name for p in c.figures_dir.iterdir()] == ["01-rmse-to-d-g-vs-sigma.png"]
+    assert json.loads(c.path.read_text())["numbers"]["runtime_s"] >= 0
+    # a rerun that fails before finishing leaves the last good run's figures in place
+    c2 = Claims("99_test", "smoke", tmp_path)
+    fig2, ax2 = plt.subplots()
+    ax2.plot([3, 1])
+    c2.save_figures()
+    plt.close(fig2)
+    assert [p.name for p in c.figures_dir.iterdir()] == ["01-rmse-to-d-g-vs-sigma.png"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -117,13 +118,51 @@ class Claims:
     later run failed. ``results_dir`` defaults to runs/<profile>/results."""
 
     def __init__(self, notebook: str, profile: str, results_dir: str | Path | None = None):
+        import time
+
         self.notebook, self.profile = notebook, profile
         self.dir = Path(results_dir) if results_dir else default_results_dir(profile)
         self.declared: dict[str, dict] = {}
         self.recorded: dict[str, dict] = {}
         self.numbers: dict = {}
         self._measured = False
+        self._start, self._n_figures = time.time(), 0
+        shutil.rmtree(self._figures_partial, ignore_errors=True)
         self.save()
+        _save_figures_after_each_cell(self)
+
+    @property
+    def figures_dir(self) -> Path:
+        """Every figure of the last run that finished, as PNG: <results_dir>/figures/<notebook>/NN-<title>.png."""
+        return self.dir / "figures" / self.notebook
+
+    @property
+    def _figures_partial(self) -> Path:
+        return self.dir / "figures" / f"{self.notebook}{PARTIAL}"
+
+    def save_figures(self) -> list[Path]:
+        """Save every open matplotlib figure not saved yet (called after each notebook cell; call it yourself outside
+        IPython). Files are numbered in order and named after the figure's title."""
+        import re
+
+        import matplotlib.pyplot as plt
+
+        from ..files import atomic_write
+
+        out = []
+        for num in plt.get_fignums():
+            fig = plt.figure(num)
+            if getattr(fig, "_gendiff_saved", False) or not fig.axes:
+                continue
+            self._n_figures += 1
+            title = fig._suptitle.get_text() if fig._suptitle else fig.axes[0].get_title()
+            slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60]
+            path = self._figures_partial / f"{self._n_figures:02d}{'-' + slug if slug else ''}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, lambda tmp, f=fig: f.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
+            fig._gendiff_saved = True
+            out.append(path)
+        return out
 
     @property
     def path(self) -> Path:
@@ -137,12 +176,14 @@ class Claims:
 
     def declare(self, id: str, claim: str, *, source: str, tests: dict[str, Test], paper: str = "",
                 statistic: str = "", differs: str = "", explains: str | tuple | list = (),
-                kind: str | None = None) -> None:
+                kind: str | None = None, over: str | None = None) -> None:
         """Declare a claim before any measurement: its statement, where the paper makes it, the paper's value,
         the statistics (name -> Test) that decide it and what a 'differs' verdict would mean. ``explains``: the ids
         of claims (in any notebook) whose explanation this claim tests; the ledger shows it, with its verdict, on
         their rows. ``kind``: one of KINDS (verification of an identity or theorem / reproduction of a paper's
-        finding / our extension), counted apart in the ledger."""
+        finding / our extension), counted apart in the ledger. ``over="seeds"``: every statistic of the claim is a
+        mean with its 95 % t-interval over that replicate (the statistic's description says so, and ``record``
+        refuses an Estimate that is not)."""
         if self._measured:
             raise GendiffError(f"claim {id!r} declared after a measurement was recorded in {self.notebook}: "
                                "declare every claim before computing anything")
@@ -155,9 +196,14 @@ class Claims:
         explains = [explains] if isinstance(explains, str) else list(explains)
         if not all(isinstance(e, str) and e and e != id for e in explains):
             raise GendiffError(f"claim {id!r}: explains must name other claims by id, got {explains!r}")
+        if over is not None and (not isinstance(over, str) or not over):
+            raise GendiffError(f"claim {id!r}: over must name the replicates, e.g. 'seeds', got {over!r}")
+        if over:
+            statistic = f"{statistic}; mean and 95 % t-interval over {over}" if statistic else \
+                f"mean and 95 % t-interval over {over}"
         self.declared[id] = dict(id=id, claim=claim, source=source, paper=paper, statistic=statistic,
                                  differs=differs, tests={k: str(t) for k, t in tests.items()}, explains=explains,
-                                 **({"kind": kind} if kind else {}))
+                                 **({"kind": kind} if kind else {}), **({"over": over} if over else {}))
         self._tests = getattr(self, "_tests", {})
         self._tests[id] = tests
         self.save()
@@ -171,6 +217,15 @@ class Claims:
         if set(stats) != set(tests):
             raise GendiffError(f"claim {id!r} declares statistics {sorted(tests)}, got {sorted(stats)}")
         est = {k: as_estimate(f"{id}.{k}", v) for k, v in stats.items()}
+        over = self.declared[id].get("over")
+        if over:  # an interval must be the t-interval over the declared replicates (a point value may sit beside it)
+            import re
+
+            bad = [k for k, e in est.items() if e is not None and e.lo is not None
+                   and not re.search(rf"t-interval over \d+ {re.escape(over)}\b", e.method)]
+            if bad:
+                raise GendiffError(f"claim {id!r} is declared over {over}, but {bad[0]!r} is {est[bad[0]].method!r}: "
+                                   f"use Estimate.t_interval(one value per {over.rstrip('s')})")
         per = {k: INCONCLUSIVE if e is None else tests[k].decide(e) for k, e in est.items()}
         self._measured = True
         self.recorded[id] = dict(ours=ours, stats={k: e and asdict(e) for k, e in est.items()}, tests=per,
@@ -194,10 +249,16 @@ class Claims:
         """Raise if a declared claim has no recorded statistics; else a table of this notebook's verdicts."""
         if self.missing():
             raise GendiffError(f"{self.notebook}: declared but not recorded: {', '.join(self.missing())}")
-        self.numbers["complete"] = True
-        self.save()
         import os
+        import time
 
+        self.numbers.setdefault("runtime_s", time.time() - self._start)
+        self.numbers["complete"] = True
+        self.save_figures()
+        self.save()
+        if self._figures_partial.is_dir():  # this run's figures replace the last good run's
+            shutil.rmtree(self.figures_dir, ignore_errors=True)
+            os.replace(self._figures_partial, self.figures_dir)
         os.replace(self.partial_path, self.path)  # the one step that makes this run's results the good ones
         return self.table()
 
@@ -214,6 +275,44 @@ class Claims:
         d = dict(notebook=self.notebook, profile=self.profile, declared=list(self.declared.values()),
                  recorded=self.recorded, numbers=self.numbers)
         atomic_write_text(self.partial_path, json.dumps(d, indent=1, default=_jsonable))
+
+
+_CURRENT: list = [None]  # the newest Claims of this process: the one whose figures are being saved
+
+
+def _save_figures_after_each_cell(claims: Claims) -> None:
+    """In IPython, save the figures a cell drew right after it runs, before the inline backend closes them (the
+    callback goes first), and those ``plt.show()`` shows (and closes) mid-cell; following the newest Claims."""
+    _CURRENT[0] = claims
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    import matplotlib.pyplot as plt
+
+    if not getattr(plt.show, "_gendiff", False):
+        shown = plt.show
+
+        def show(*args, **kwargs):
+            if _CURRENT[0] is not None:
+                _CURRENT[0].save_figures()
+            return shown(*args, **kwargs)
+
+        show._gendiff = True
+        plt.show = show
+    cbs = ip.events.callbacks["post_execute"]
+    for cb in [c for c in cbs if getattr(c, "_gendiff", False)]:
+        cbs.remove(cb)
+
+    def cb():
+        if _CURRENT[0] is not None:
+            _CURRENT[0].save_figures()
+
+    cb._gendiff = True
+    cbs.insert(0, cb)
 
 
 def _jsonable(v):

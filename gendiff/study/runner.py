@@ -224,6 +224,10 @@ def run(names: list[str] | None = None, profile: str = "default", *, overrides: 
                 if res.exists():
                     committed_results_dir().mkdir(exist_ok=True)
                     shutil.copyfile(res, committed_results_dir() / res.name)
+                    figs, kept = results_dir / "figures" / name, committed_results_dir() / "figures" / name
+                    if figs.is_dir():  # the run's figures replace the committed ones as a whole
+                        shutil.rmtree(kept, ignore_errors=True)
+                        shutil.copytree(figs, kept)
     if failed:
         raise GendiffError(f"notebooks failed: {', '.join(failed)}")
     return written
