@@ -1,4 +1,5 @@
-"""EDM conventions (Karras et al. 2022), docs/formulas.md, EDM: noise grid, training noise, preconditioning, loss."""
+"""EDM conventions (Karras et al. 2022), docs/formulas.md, EDM: noise grid, training noise, preconditioning, loss.
+A network becomes a Denoiser through ``gendiff.denoisers.net.EDMPrecond``."""
 from __future__ import annotations
 
 
@@ -6,7 +7,6 @@ import torch
 from torch import nn
 
 from ._checks import GendiffError, check_choice, check_int, check_positive
-from .denoisers.base import Denoiser
 
 SIGMA_MIN, SIGMA_MAX, RHO = 0.002, 80.0, 7.0
 SIGMA_DATA = 0.5
@@ -87,46 +87,11 @@ def edm_loss(denoiser, y: torch.Tensor, *, P_mean: float = P_MEAN, P_std: float 
     return (loss_weight(sigma, sigma_data) * err.reshape(y.shape[0], -1).mean(1)).mean()
 
 
-class EDMPrecond(Denoiser):
-    """D(x; sigma) = c_skip x + c_out F(c_in x, c_noise): a thin wrapper that turns any network F(x, c_noise)
-    into a gendiff Denoiser (EDM eq 7)."""
+def __getattr__(name):
+    """``gendiff.edm.EDMPrecond`` as the committed notebooks import it: the wrapper now lives with the other
+    denoisers (gendiff.denoisers.net); imported on demand, so this module never imports the denoisers."""
+    if name in ("EDMPrecond", "LearnedPart"):
+        from .denoisers import net
 
-    def __init__(self, model: nn.Module, sigma_data: float = SIGMA_DATA, shape: tuple | None = None):
-        super().__init__()
-        self.model = model
-        self.sigma_data = sigma_data
-        self.shape = tuple(shape) if shape is not None else None  # (C, H, W) the net was built for, if known
-
-    name = "network"
-
-    def denoise(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        if self.shape is not None and tuple(x.shape[1:]) != self.shape:
-            raise GendiffError(f"this net takes inputs of shape (B, {', '.join(map(str, self.shape))}), got "
-                               f"{tuple(x.shape)}")
-        c_skip, c_out, c_in, c_noise = preconditioning(sigma.to(torch.float32), self.sigma_data)
-        b = lambda t: _bcast(t, x)  # noqa: E731
-        w = next(self.model.parameters(), None)  # the net runs in its weights' dtype; x's dtype comes back
-        F_x = self.model((b(c_in) * x).to(w.dtype if w is not None else x.dtype), c_noise)
-        return b(c_skip) * x + b(c_out) * F_x.to(x.dtype)
-
-    def learned_part(self) -> "LearnedPart":
-        """The network's own term c_out F(c_in x, c_noise) = D(x; sigma) - c_skip x, as a Denoiser."""
-        return LearnedPart(self)
-
-
-class LearnedPart(Denoiser):
-    """D(x; sigma) - c_skip(sigma) x for an EDMPrecond D: the learned network without the skip path. Its Jacobian is
-    D's minus c_skip I; at small sigma c_skip -> 1 and that identity alone makes D's sensitivity map one pixel wide
-    (Niedoba et al. 2025's eq. 8 is the full D's; notebook 09 shows both)."""
-
-    name = "network without skip"
-
-    def __init__(self, net: EDMPrecond):
-        super().__init__()
-        self.net = net
-
-    def denoise(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        c_skip = preconditioning(sigma.to(torch.float32), self.net.sigma_data)[0]
-        return self.net(x, sigma) - _bcast(c_skip, x).to(x.dtype) * x
-
-
+        return getattr(net, name)
+    raise AttributeError(f"module 'gendiff.edm' has no attribute {name!r}")

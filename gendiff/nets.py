@@ -1,4 +1,4 @@
-"""Small networks F(x_in, c_noise) to wrap in :class:`gendiff.edm.EDMPrecond` (U-Nets come with the model zoo)."""
+"""Small networks F(x_in, c_noise) to wrap in :class:`gendiff.denoisers.net.EDMPrecond` (U-Nets come with the model zoo)."""
 from __future__ import annotations
 
 import math

@@ -13,7 +13,8 @@ from torch import nn
 
 from ._checks import GendiffError, check_choice, check_int, check_positive
 from .data import DATASETS, disjoint_split, load_dataset, permutation, subset
-from .edm import P_MEAN, P_STD, EDMPrecond
+from .denoisers.net import EDMPrecond
+from .edm import P_MEAN, P_STD
 
 ARCHS = ("unet", "mlp")
 PRECISIONS = ("fp32", "bf16")  # bf16: the training forward pass under bfloat16 autocast (weights and Adam stay fp32)  # "mlp": a second architecture family, global (no convolution), for notebook 09

@@ -42,7 +42,7 @@ def test_a_ddpm_checkpoint_loads_as_its_own_x0_prediction(tmp_path, prediction_t
 
 
 def test_an_edm_scripted_net_loads_as_itself(tmp_path):
-    from gendiff.edm import EDMPrecond
+    from gendiff.denoisers.net import EDMPrecond
     from gendiff.nets import MLP
 
     net = EDMPrecond(MLP(16, hidden=8, depth=1), shape=(1, 4, 4)).eval()

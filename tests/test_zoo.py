@@ -208,7 +208,7 @@ def test_pretrained_unet_loads_through_the_same_path(tmp_path):
     unet = build_unet(4, 1, 8)
     unet.save_pretrained(str(tmp_path / "unet"))
     D = load_unet_denoiser(tmp_path / "unet")
-    from gendiff.edm import EDMPrecond
+    from gendiff.denoisers.net import EDMPrecond
 
     ref = EDMPrecond(UNetF(unet))
     x = torch.randn(3, 1, 8, 8)
