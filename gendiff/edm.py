@@ -4,7 +4,6 @@ from __future__ import annotations
 
 
 import torch
-from torch import nn
 
 from ._checks import GendiffError, check_choice, check_int, check_positive
 

@@ -1,6 +1,5 @@
 """The faults of the 103-probe run (bad inputs, corrupt files, interrupted or failed work), each injected here: every
 one must end in one clear error before any work, or be handled and said, never in a silent wrong."""
-import dataclasses
 import json
 import os
 import subprocess

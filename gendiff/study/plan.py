@@ -218,7 +218,7 @@ def train_plan(profile: str, names: list[str] | None = None, *, overrides: dict 
     """Train every net of the plan that the cache lacks (adaptive ones only with ``adaptive``), one net a task:
     one after another, or on Dask (``workers`` single-threaded processes, or the cluster at ``scheduler``). A net
     that fails is reported and the others go on; then GendiffError names the failed ones."""
-    from .runner import _map, check_device, check_workers
+    from .runner import check_device, check_workers, map_tasks
 
     if workers is not None:
         check_workers(workers)
@@ -232,7 +232,7 @@ def train_plan(profile: str, names: list[str] | None = None, *, overrides: dict 
     labels = [f"{pn.cfg.arch} c={pn.cfg.channels} N={pn.cfg.N} seed={pn.cfg.seed} ({pn.key}; "
               f"{', '.join(pn.notebooks)})" for pn in todo]
     out, failed = [], []
-    for i, res, _ in _map(_safe_train, [(pn.cfg, threads) for pn in todo], labels, workers=workers,
+    for i, res, _ in map_tasks(_safe_train, [(pn.cfg, threads) for pn in todo], labels, workers=workers,
                           scheduler=scheduler):
         if isinstance(res, str):
             failed.append(labels[i])
