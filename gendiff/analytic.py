@@ -7,6 +7,9 @@ forward-process inputs built from *held-out* images; the notebooks evaluate on o
 forward process, the net's own reverse trajectories)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import torch
 
 from .cache import derived, digest, source_digest
@@ -50,34 +53,72 @@ def heatmaps(cfg, net, x0: torch.Tensor, sigmas, *, snapshot=None, seed: int = 0
     return derived(cfg, "heatmaps", params, compute)
 
 
+@dataclass(frozen=True)
+class Family:
+    """A training-free denoiser calibrated to a net: ``build(y, heat, sigmas, value)`` makes it for one calibrated
+    value (a candidate, or a ``Schedule`` of them over sigma); ``candidates(side)`` lists what calibration tries.
+    ``per_sigma``: a value per sigma (else the one value with the best mean over sigma); ``n_inputs``: calibrate on
+    the first n inputs only (a costly denoiser); ``key`` / ``table``: where ``calibrated()`` stores its values and its
+    MSE table. ``analytic.register(Family(...))`` adds one to notebooks 10 and 11 without editing this module."""
+
+    name: str
+    key: str
+    build: Callable
+    candidates: Callable
+    per_sigma: bool = True
+    n_inputs: int | None = None
+    table: str = ""
+
+
+FAMILIES: list[Family] = [
+    Family("PSPC-Square", "square", lambda y, heat, s, v: PSPCSquare(y, v), square_sizes),
+    Family("PSPC-Flex", "flex", lambda y, heat, s, v: PSPCFlex(y, heat, s, v), lambda side: FLEX_LAMBDAS),
+    Family("smoothed D_M", "alpha", lambda y, heat, s, v: SmoothedEmpiricalDenoiser(y, v, n_draws=8),
+           lambda side: SMOOTH_ALPHAS, per_sigma=False, table="smoothed"),
+    Family("ELS", "els", lambda y, heat, s, v: ELSDenoiser(y, v), els_sizes, n_inputs=8),
+]
+
+
+_KEY_ORDER = ["square", "flex", "els", "alpha"]  # the digest's order of the built-in keys (cached results keep theirs)
+
+
+def register(family: Family) -> None:
+    """Add a calibrated denoiser family (after the built-in ones; a name or key used already is refused)."""
+    from ._checks import GendiffError
+
+    if any(f.name == family.name or f.key == family.key for f in FAMILIES) or family.key in ("sigmas", "tables"):
+        raise GendiffError(f"a denoiser family named {family.name!r} or keyed {family.key!r} is registered already")
+    FAMILIES.append(family)
+    _KEY_ORDER.append(family.key)
+
+
 def calibrated(cfg, net, y: torch.Tensor, x_cal: torch.Tensor, sigmas, heat: torch.Tensor, *, snapshot=None,
                seed: int = 0, els: bool = True, n_els: int = 8):
-    """Per sigma, the PSPC-Square size, PSPC-Flex fraction and ELS size nearest the net in MSE, and one smoothing
-    alpha for the smoothed D_M (its best mean over sigma), from forward-process inputs x_cal (held out; ELS, the
-    costliest, from the first ``n_els`` of them). Returns
-    {"sigmas", "square", "flex", "els", "alpha", "tables"}; cached with the net."""
+    """For every registered family (``FAMILIES``): per sigma, the candidate nearest the net in MSE on
+    forward-process inputs x_cal (held out), or one value for all sigma (its best mean over sigma): the PSPC-Square
+    size, PSPC-Flex fraction, ELS size (from the first ``n_els`` inputs, the costliest; ``els=False`` skips it) and
+    the smoothing alpha of the smoothed D_M. Returns {"sigmas", <family key>: values, "tables": {<key or table>:
+    MSE table}}; cached with the net."""
     sigmas = [float(s) for s in sigmas]
     side = y.shape[-1]
+    families = [f for f in FAMILIES if els or f.key != "els"]
 
     def compute():
         g = torch.Generator().manual_seed(seed)
         out = {"sigmas": sigmas, "tables": {}}
-        out["square"], out["tables"]["square"] = calibrate(lambda s: PSPCSquare(y, s), square_sizes(side), net,
-                                                           x_cal, sigmas, generator=g)
-        out["flex"], out["tables"]["flex"] = calibrate(lambda lam: PSPCFlex(y, heat, sigmas, lam), FLEX_LAMBDAS,
-                                                       net, x_cal, sigmas, generator=g)
-        if els:
-            out["els"], out["tables"]["els"] = calibrate(lambda s: ELSDenoiser(y, s), els_sizes(side), net, x_cal[:n_els],
-                                                         sigmas, generator=g)
-        _, t = calibrate(lambda a: SmoothedEmpiricalDenoiser(y, a, n_draws=8), SMOOTH_ALPHAS, net, x_cal, sigmas,
-                         generator=g)
-        out["tables"]["smoothed"] = t
-        out["alpha"] = min(SMOOTH_ALPHAS, key=lambda a: sum(row[a] for row in t.values()))
+        for f in families:
+            n = n_els if f.key == "els" else f.n_inputs
+            best, t = calibrate(lambda v, f=f: f.build(y, heat, sigmas, v), f.candidates(side), net,
+                                x_cal if n is None else x_cal[:n], sigmas, generator=g)
+            out["tables"][f.table or f.key] = t
+            out[f.key] = best if f.per_sigma else min(f.candidates(side), key=lambda v: sum(row[v] for row in t.values()))
         return out
 
     params = dict(sigmas=sigmas, y=float(y.double().sum()), x_cal=float(x_cal.double().sum()), n=x_cal.shape[0],
                   heat=float(heat.double().sum()), seed=seed, els=els, n_els=n_els, snapshot=snapshot,
-                  cands=[square_sizes(side), FLEX_LAMBDAS, els_sizes(side), SMOOTH_ALPHAS])
+                  cands=[f.candidates(side) for f in FAMILIES])
+    if len(FAMILIES) > 4:  # a registered family: its name belongs to the key (its candidates are in cands)
+        params["families"] = [f.key for f in FAMILIES]
     return derived(cfg, "calibrated", params, compute)
 
 
@@ -88,16 +129,16 @@ class AnalyticDenoisers(dict):
 
 
 def analytic_denoisers(y: torch.Tensor, cal: dict, heat: torch.Tensor) -> AnalyticDenoisers:
-    """Every training-free denoiser for training set y, with the calibrated schedules ``cal``: {name: Denoiser}."""
+    """Every training-free denoiser for training set y, with the calibrated values ``cal``: D_G, D_M and every
+    registered family that ``cal`` calibrated, {name: Denoiser}."""
     s = cal["sigmas"]
     out = AnalyticDenoisers()
-    out.key = digest(y, heat, {k: cal[k] for k in ("sigmas", "square", "flex", "els", "alpha") if k in cal})
-    out |= {"D_G": GaussianDenoiser.from_data(y), "D_M": EmpiricalDenoiser(y),
-           "PSPC-Square": PSPCSquare(y, Schedule(s, cal["square"])),
-           "PSPC-Flex": PSPCFlex(y, heat, s, Schedule(s, cal["flex"])),
-           "smoothed D_M": SmoothedEmpiricalDenoiser(y, cal["alpha"], n_draws=8)}
-    if "els" in cal:
-        out["ELS"] = ELSDenoiser(y, Schedule(s, cal["els"]))
+    keys = ["sigmas"] + sorted((f.key for f in FAMILIES if f.key in cal), key=_KEY_ORDER.index)
+    out.key = digest(y, heat, {k: cal[k] for k in keys})
+    out |= {"D_G": GaussianDenoiser.from_data(y), "D_M": EmpiricalDenoiser(y)}
+    for f in FAMILIES:
+        if f.key in cal:
+            out[f.name] = f.build(y, heat, s, Schedule(s, cal[f.key]) if f.per_sigma else cal[f.key])
     return out
 
 

@@ -432,3 +432,35 @@ def test_precision_is_part_of_a_net_and_bf16_trains(tmp_path):
     assert all(p.dtype == torch.float32 for p in Db.parameters())  # autocast in training only; fp32 weights
     x = torch.randn(4, 1, 8, 8)
     assert 0 < float((Da(x, 0.5) - Db(x, 0.5)).abs().max()) < 0.5  # a different net, of the same kind
+
+
+def test_a_registered_denoiser_family_joins_calibration_and_the_denoisers(tmp_path, monkeypatch):
+    """A new training-free denoiser joins notebooks 10-11 by registering a family, without editing analytic.py; the
+    built-in ones are calibrated as before (each candidate's MSE on the same noisy inputs)."""
+    from gendiff import analytic
+    from gendiff.denoisers import EmpiricalDenoiser
+    from gendiff.locality import calibrate
+
+    monkeypatch.setenv("GENDIFF_CACHE", str(tmp_path))
+    monkeypatch.setattr(analytic, "FAMILIES", list(analytic.FAMILIES))
+    monkeypatch.setattr(analytic, "_KEY_ORDER", list(analytic._KEY_ORDER))
+    cfg = NetConfig(**TINY)
+    net, _ = get_model(cfg, progress=False, device="cpu")
+    y, x_cal = cfg.training_set(), cfg.split(8)[1]
+    sigmas = [0.1, 1.0]
+    heat = torch.rand(2, 8, 8, 8, 8, generator=torch.Generator().manual_seed(0))
+    base_cal = analytic.calibrated(cfg, net, y, x_cal, sigmas, heat, els=False)
+    # the built-in square sizes, recomputed by hand, are what calibrated() chose
+    best, _ = calibrate(lambda s: analytic.PSPCSquare(y, s), analytic.square_sizes(8), net, x_cal, sigmas,
+                        generator=torch.Generator().manual_seed(0))
+    assert base_cal["square"] == best
+    analytic.register(analytic.Family("D_M of n", "dm_n", lambda y, heat, s, v: EmpiricalDenoiser(y[:v]),
+                                      lambda side: (4, 8), per_sigma=False))
+    with pytest.raises(GendiffError, match="registered already"):
+        analytic.register(analytic.Family("PSPC-Square", "sq2", lambda *a: None, lambda side: (1,)))
+    cal = analytic.calibrated(cfg, net, y, x_cal, sigmas, heat, els=False)
+    assert cal["dm_n"] in (4, 8) and set(cal["tables"]["dm_n"][1.0]) == {4, 8}
+    assert cal["square"] == base_cal["square"]
+    dens = analytic.analytic_denoisers(y, cal, heat)
+    assert list(dens) == ["D_G", "D_M", "PSPC-Square", "PSPC-Flex", "smoothed D_M", "D_M of n"]
+    assert dens["D_M of n"].y.shape[0] == cal["dm_n"]
