@@ -247,3 +247,30 @@ def test_figures_and_run_time_are_kept_with_the_results(tmp_path):
     c2.save_figures()
     plt.close(fig2)
     assert [p.name for p in c.figures_dir.iterdir()] == ["01-rmse-to-d-g-vs-sigma.png"]
+
+
+def test_a_claim_that_holds_in_its_wrong_world_too_is_not_discriminating(tmp_path):
+    from gendiff.study.ledger import ledger_table
+
+    c = Claims("01_linear_theory", "smoke", tmp_path)
+    c.declare("000-a", "the d-rule predicts N*", source="s", tests={"ratio": between(2 / 3, 1.5)},
+              wrong_world="N* constant in d")
+    c.declare("000-b", "the PR-rule predicts N*", source="s", tests={"ratio": between(2 / 3, 1.5)},
+              wrong_world="N* constant in d")
+    c.declare("000-c", "no wrong world named", source="s", tests={"ratio": between(2 / 3, 1.5)})
+    with pytest.raises(GendiffError, match="names a wrong world .*record what its statistics read there"):
+        c.record("000-a", "", ratio=1.0)
+    with pytest.raises(GendiffError, match="declared no wrong world"):
+        c.record("000-c", "", ratio=1.0, wrong_world={"ratio": 1.0})
+    with pytest.raises(GendiffError, match="must map some of its statistics"):
+        c.record("000-a", "", ratio=1.0, wrong_world={"other": 1.0})
+    # the rival rule predicts within the band too: passing says nothing
+    assert c.record("000-a", "", ratio=Estimate(0.93, 0.91, 0.95), wrong_world={"ratio": 1.1}) == "not discriminating"
+    # the rival falls outside the band: a real check, and it holds
+    assert c.record("000-b", "", ratio=Estimate(0.93, 0.91, 0.95), wrong_world={"ratio": 2.0}) == "holds"
+    c.record("000-c", "", ratio=3.0)
+    c.finish()
+    t = ledger_table(tmp_path, notebooks=["01_linear_theory"]).set_index("id")
+    assert t.loc["000-a", "verdict"] == "not discriminating"
+    assert "in the wrong world (N* constant in d): ratio = 1.1 (would hold too)" in t.loc["000-a", "statistics"]
+    assert "in the wrong world (N* constant in d): ratio = 2 (differs)" in t.loc["000-b", "statistics"]

@@ -27,6 +27,9 @@ from ..stats import Estimate
 from .io import atomic_write_text, results_dir as default_results_dir
 
 HOLDS, DIFFERS, INCONCLUSIVE = "holds", "differs", "inconclusive"
+# A claim whose tests would hold in its declared wrong world too: the statistic does not separate the two worlds,
+# so passing it says nothing (e.g. rival rules that predict alike).
+NOT_DISCRIMINATING = "not discriminating"
 # What a claim is, so the ledger counts them apart: a check of an identity or a theorem (it cannot fail unless the
 # code is wrong), a reproduction of a paper's empirical finding, or our own extension beyond the papers.
 KINDS = ("verification", "reproduction", "extension")
@@ -176,14 +179,16 @@ class Claims:
 
     def declare(self, id: str, claim: str, *, source: str, tests: dict[str, Test], paper: str = "",
                 statistic: str = "", differs: str = "", explains: str | tuple | list = (),
-                kind: str | None = None, over: str | None = None) -> None:
+                kind: str | None = None, over: str | None = None, wrong_world: str = "") -> None:
         """Declare a claim before any measurement: its statement, where the paper makes it, the paper's value,
         the statistics (name -> Test) that decide it and what a 'differs' verdict would mean. ``explains``: the ids
         of claims (in any notebook) whose explanation this claim tests; the ledger shows it, with its verdict, on
         their rows. ``kind``: one of KINDS (verification of an identity or theorem / reproduction of a paper's
         finding / our extension), counted apart in the ledger. ``over="seeds"``: every statistic of the claim is a
         mean with its 95 % t-interval over that replicate (the statistic's description says so, and ``record``
-        refuses an Estimate that is not)."""
+        refuses an Estimate that is not). ``wrong_world``: the plausible world in which the claim is false (e.g. "a
+        constant N*"); ``record`` then needs what the statistics read there, and a claim whose tests hold in both
+        worlds is recorded as 'not discriminating', not 'holds'."""
         if self._measured:
             raise GendiffError(f"claim {id!r} declared after a measurement was recorded in {self.notebook}: "
                                "declare every claim before computing anything")
@@ -203,13 +208,17 @@ class Claims:
                 f"mean and 95 % t-interval over {over}"
         self.declared[id] = dict(id=id, claim=claim, source=source, paper=paper, statistic=statistic,
                                  differs=differs, tests={k: str(t) for k, t in tests.items()}, explains=explains,
-                                 **({"kind": kind} if kind else {}), **({"over": over} if over else {}))
+                                 **({"kind": kind} if kind else {}), **({"over": over} if over else {}),
+                                 **({"wrong_world": wrong_world} if wrong_world else {}))
         self._tests = getattr(self, "_tests", {})
         self._tests[id] = tests
         self.save()
 
-    def record(self, id: str, ours: str, **stats) -> str:
-        """Record the statistics of a declared claim (and a sentence saying what we found); returns the verdict."""
+    def record(self, id: str, ours: str, *, wrong_world: dict | None = None, **stats) -> str:
+        """Record the statistics of a declared claim (and a sentence saying what we found); returns the verdict.
+        ``wrong_world`` {statistic: value} (for a claim declared with one): what the statistics read in the declared
+        wrong world (those not given read as measured); if every test holds there too, the verdict is 'not
+        discriminating'."""
         if id not in self.declared:
             raise GendiffError(f"claim {id!r} was not declared in {self.notebook}; declared: "
                                f"{', '.join(self.declared) or 'none'}")
@@ -226,10 +235,27 @@ class Claims:
             if bad:
                 raise GendiffError(f"claim {id!r} is declared over {over}, but {bad[0]!r} is {est[bad[0]].method!r}: "
                                    f"use Estimate.t_interval(one value per {over.rstrip('s')})")
+        named = self.declared[id].get("wrong_world")
+        if named and not wrong_world:
+            raise GendiffError(f"claim {id!r} names a wrong world ({named}): record what its statistics read there, "
+                               f"wrong_world={{statistic: value}}")
+        if wrong_world and not named:
+            raise GendiffError(f"claim {id!r} declared no wrong world: name it in declare(wrong_world=...) before "
+                               "computing anything")
+        if wrong_world and (not isinstance(wrong_world, dict) or set(wrong_world) - set(tests)):
+            raise GendiffError(f"claim {id!r}: wrong_world must map some of its statistics {sorted(tests)} to values")
         per = {k: INCONCLUSIVE if e is None else tests[k].decide(e) for k, e in est.items()}
         self._measured = True
         self.recorded[id] = dict(ours=ours, stats={k: e and asdict(e) for k, e in est.items()}, tests=per,
                                  verdict=combine(per.values()))
+        if wrong_world:
+            west = {k: as_estimate(f"{id}.{k} (wrong world)", v) for k, v in wrong_world.items()}
+            wper = {k: per[k] if k not in west else INCONCLUSIVE if west[k] is None else tests[k].decide(west[k])
+                    for k in tests}
+            self.recorded[id]["wrong_world"] = {k: e and asdict(e) for k, e in west.items()}
+            self.recorded[id]["wrong_world_verdict"] = combine(wper.values())
+            if self.recorded[id]["verdict"] == HOLDS and combine(wper.values()) == HOLDS:
+                self.recorded[id]["verdict"] = NOT_DISCRIMINATING
         self.save()
         return self.recorded[id]["verdict"]
 
@@ -339,6 +365,10 @@ def claim_rows(result: dict) -> list[dict]:
         rec = result.get("recorded", {}).get(dec["id"])
         stats = "; ".join(f"{k} = {Estimate(**v) if v else 'not measured'}" for k, v in rec["stats"].items()) \
             if rec else ""
+        if rec and rec.get("wrong_world"):
+            stats += f"; in the wrong world ({dec.get('wrong_world', '')}): " + "; ".join(
+                f"{k} = {Estimate(**v) if v else 'not measured'}" for k, v in rec["wrong_world"].items()) + \
+                f" ({'would hold too' if rec['wrong_world_verdict'] == HOLDS else rec['wrong_world_verdict']})"
         rows.append(dict(id=dec["id"], source=dec["source"], claim=dec["claim"], paper=dec["paper"],
                          test="; ".join(f"{k} {t}" for k, t in dec["tests"].items()), differs=dec["differs"],
                          ours=note + (rec["ours"] if rec else ""), statistics=stats,

@@ -55,7 +55,7 @@ def _verdict(r) -> str:
 
 def counts_line(t) -> str:
     """'68 declared claims: 50 hold, 15 differ, 3 inconclusive', then the same by kind where kinds are declared."""
-    order = ["holds", "differs", "inconclusive", "not recorded", "not run"]
+    order = ["holds", "differs", "inconclusive", "not discriminating", "not recorded", "not run"]
 
     def count(sub):
         c = sub.verdict.value_counts()
@@ -79,7 +79,7 @@ def ledger_markdown(results_dir: Path | None = None) -> str:
     lines = ["| claim | verdict | ours | statistics: value [95 % interval] (over what) | declared test | paper | source |",
              "|---|---|---|---|---|---|---|"]
     for r in t.itertuples():
-        verdict = f"**{_verdict(r)}**" if r.verdict in ("differs", "inconclusive") else _verdict(r)
+        verdict = f"**{_verdict(r)}**" if r.verdict != "holds" else _verdict(r)
         ours = f"{r.ours} (explanation tested by: {r.tested_by})" if r.tested_by else r.ours
         lines.append("| " + " | ".join(_cell(x) for x in (f"`{r.id}` {r.claim}", verdict, ours, r.statistics, r.test,
                                                                r.paper, r.source)) + " |")
@@ -105,7 +105,7 @@ def findings_markdown(results_dir: Path | None = None) -> str:
         if cid not in rows.index:
             continue
         r = rows.loc[cid]
-        verdict = f"**{_verdict(r)}**" if r.verdict in ("differs", "inconclusive") else _verdict(r)
+        verdict = f"**{_verdict(r)}**" if r.verdict != "holds" else _verdict(r)
         lines.append("| " + " | ".join(_cell(x) for x in (
             f"`{cid}` {r.claim}", verdict, r.ours, f"[{r.notebook[:2]}](notebooks/{r.notebook}.ipynb)")) + " |")
     return "\n".join(lines) + "\n"

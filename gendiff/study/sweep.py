@@ -205,7 +205,8 @@ def _plot_sweep(df, keys: list[str], path: Path, tests: dict[str, str] | None = 
             ax.legend(fontsize=7)
     if verdicts:
         ax = axes[0][len(metrics)]
-        score = df[verdicts].apply(lambda c: c.map({"holds": 1.0, "inconclusive": 0.5, "differs": 0.0}))
+        score = df[verdicts].apply(lambda c: c.map({"holds": 1.0, "inconclusive": 0.5, "not discriminating": 0.5,
+                                                    "differs": 0.0}))
         ax.imshow(score.astype(float).T.values, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto")
         ax.set_yticks(range(len(verdicts)), [v[8:] for v in verdicts], fontsize=7)
         ax.set_xticks(range(len(df)), [point_id({k: r[k] for k in keys}) for _, r in df.iterrows()], rotation=60,
