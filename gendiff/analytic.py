@@ -14,7 +14,7 @@ import torch
 
 from .cache import derived, digest, source_digest
 from .denoisers import (ELSDenoiser, EmpiricalDenoiser, GaussianDenoiser, PSPCFlex, PSPCSquare, Schedule,
-                        SmoothedEmpiricalDenoiser)
+                        SmoothedEmpiricalDenoiser, TemperedEmpiricalDenoiser)
 from .locality import calibrate, sensitivity_heatmaps
 from .progress import tqdm
 
@@ -78,6 +78,12 @@ FAMILIES: list[Family] = [
     Family("ELS", "els", lambda y, heat, s, v: ELSDenoiser(y, v), els_sizes, n_inputs=8),
 ]
 
+
+# D_M with a calibrated temperature per sigma: the same freedom as PSPC-Square's size per sigma (ours; not registered
+# by default: a notebook registers it with ``register(TEMPERED_DM)`` to compare the patch composites at equal freedom)
+TEMPERATURES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+TEMPERED_DM = Family("tempered D_M", "tau", lambda y, heat, s, v: TemperedEmpiricalDenoiser(y, v),
+                     lambda side: TEMPERATURES)
 
 _KEY_ORDER = ["square", "flex", "els", "alpha"]  # the digest's order of the built-in keys (cached results keep theirs)
 

@@ -207,3 +207,25 @@ def test_streaming_softmax_mean_equals_softmax_over_all_items(chunk):
     for lo in range(0, 50, chunk):
         sm.update(logits[..., lo:lo + chunk].clone(), lambda w, lo=lo: w @ v[lo:lo + chunk])
     torch.testing.assert_close(sm.mean(), want)
+
+
+def test_tempered_empirical_denoiser_matches_a_loop_and_contains_D_M():
+    from gendiff.denoisers import Schedule, TemperedEmpiricalDenoiser
+
+    g = torch.Generator().manual_seed(0)
+    y = torch.randn(20, 1, 3, 3, generator=g, dtype=torch.float64)
+    x = torch.randn(4, 1, 3, 3, generator=g, dtype=torch.float64)
+    sig = torch.tensor([0.3, 0.7, 1.5, 3.0], dtype=torch.float64)
+    for tau in (0.5, 1.0, 4.0):  # the definition, one item at a time
+        w = torch.stack([torch.softmax(-((x[b] - y) ** 2).flatten(1).sum(1) / (2 * tau * sig[b] ** 2), 0)
+                         for b in range(4)])
+        ref = (w @ y.flatten(1)).reshape(x.shape)
+        assert torch.allclose(TemperedEmpiricalDenoiser(y, tau)(x, sig), ref, atol=1e-12)
+    assert torch.allclose(TemperedEmpiricalDenoiser(y, 1.0)(x, sig), EmpiricalDenoiser(y)(x, sig), atol=1e-12)
+    # a per-sigma schedule picks each item's temperature from its own sigma
+    sched = Schedule([0.5, 2.0], [1.0, 4.0])
+    out = TemperedEmpiricalDenoiser(y, sched)(x, sig)
+    assert torch.allclose(out[:2], TemperedEmpiricalDenoiser(y, 1.0)(x[:2], sig[:2]), atol=1e-12)
+    assert torch.allclose(out[2:], TemperedEmpiricalDenoiser(y, 4.0)(x[2:], sig[2:]), atol=1e-12)
+    with pytest.raises(GendiffError, match="temperature must be > 0"):
+        TemperedEmpiricalDenoiser(y, 0.0)

@@ -57,3 +57,26 @@ class EmpiricalDenoiser(Denoiser):
         xf = flat(x)
         s = as_sigma(sigma, x).to(x.dtype)
         return torch.softmax(self.logits_chunk(xf, 1.0 / s**2, 0, self.y.shape[0]), dim=1)
+
+
+class TemperedEmpiricalDenoiser(EmpiricalDenoiser):
+    """D_M with a temperature tau: softmax_i(-||x - y_i||^2 / (2 tau s^2)) y_i; tau = 1 is D_M, tau > 1 spreads the
+    weight over more training images (towards their mean), tau < 1 concentrates it on the nearest. ``temperature``
+    is a number or a per-sigma ``Schedule``: with one calibrated tau per sigma, D_M gets the same freedom as a patch
+    size per sigma gives PSPC-Square (ours: the equal-freedom rival of the patch composites, Niedoba et al. 2025)."""
+
+    name = "tempered empirical"
+
+    def __init__(self, y: torch.Tensor, temperature=1.0, chunk_size: int = 2048):
+        super().__init__(y, chunk_size)
+        values = getattr(temperature, "values", [temperature])
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 and v < float("inf")
+                   for v in values):
+            raise GendiffError(f"temperature must be > 0 and finite (or a Schedule of such), got {temperature!r}")
+        self.temperature = temperature
+
+    def denoise(self, x, sigma):
+        t = self.temperature
+        tau = torch.tensor([float(t(s)) for s in sigma.tolist()] if callable(t) else [float(t)] * sigma.numel(),
+                           dtype=sigma.dtype, device=sigma.device)
+        return super().denoise(x, sigma * tau.sqrt())  # the logits scale as 1 / (tau s^2)
