@@ -114,3 +114,15 @@ def calibrate(make, candidates, net, x0: torch.Tensor, sigmas, *, generator=None
         table[float(s)] = {c: denoiser_mse(make(c), z, float(s), ref) for c in candidates}
     best = [min(row, key=row.get) for row in table.values()]
     return best, table
+
+
+def foreground_pixels(y: torch.Tensor, quantile: float = 0.5) -> torch.Tensor:
+    """The pixels that carry the images' content, declared from the training set alone (before any net is looked
+    at): those whose variance over the training images is at least the ``quantile`` of all pixels' variances.
+    (H, W) bool; channels pooled. Ours, so that a locality statistic is not an average over blank background."""
+    if not 0 <= quantile < 1:
+        raise GendiffError(f"quantile must be in [0, 1), got {quantile}")
+    if y.ndim != 4 or y.shape[0] < 2:
+        raise GendiffError(f"y must be a batch of at least two images (N, C, H, W), got shape {tuple(y.shape)}")
+    var = y.double().var(0).mean(0)  # (H, W)
+    return var >= torch.quantile(var.flatten(), quantile)

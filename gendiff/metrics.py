@@ -270,3 +270,36 @@ def generalization_score(x: torch.Tensor, y: torch.Tensor) -> float:
     """GL (Li et al. 2024, eq. 14): mean over samples x_i of ||x_i - NN(x_i)|| / ||x_i||, NN the nearest training image in y."""
     d, _ = nearest_neighbors(x, y, k=1)
     return float((d[:, 0].double() / flat(x).double().norm(dim=1).clamp_min(1e-12)).mean())
+
+
+@torch.no_grad()
+def reference_distances(D, refs: dict, x0: torch.Tensor, sigmas, *, generator=None, batch_size: int = 256) -> list:
+    """Where a denoiser sits among reference denoisers, and how good each is: on forward-process inputs
+    z = x0 + sigma eps (one draw per image and sigma, from ``generator``), the per-image RMSE of D to each reference
+    (Li et al. 2024, eq. 10's form) and of D and every reference to the clean image x0, averaged over the images.
+    Rows {sigma, of, to, rmse}: ``of`` is 'D' or a reference's name, ``to`` a reference's name or 'clean'. On
+    held-out x0 the 'clean' rows say which reference is the better denoiser at each sigma (``worse_band``)."""
+    gdev = generator.device if generator is not None else "cpu"
+    rows = []
+    for s in [float(v) for v in sigmas]:
+        tot: dict = {}
+        for lo in range(0, x0.shape[0], batch_size):
+            xb = x0[lo:lo + batch_size]
+            z = xb + s * torch.randn(xb.shape, generator=generator, device=gdev, dtype=xb.dtype).to(xb.device)
+            outs = {"D": D(z, s), **{name: R(z, s) for name, R in refs.items()}}
+            pairs = [("D", name) for name in refs] + [(name, "clean") for name in outs]
+            for a, b in pairs:
+                other = xb if b == "clean" else outs[b]
+                r = flat(outs[a] - other).double().pow(2).mean(1).sqrt().sum()
+                tot[(a, b)] = tot.get((a, b), 0.0) + float(r)
+        rows += [dict(sigma=s, of=a, to=b, rmse=v / x0.shape[0]) for (a, b), v in tot.items()]
+    return rows
+
+
+def worse_band(rows: list, worse: str, better: str) -> list:
+    """The sigmas at which reference ``worse`` is farther from the clean images than ``better`` (rows from
+    ``reference_distances`` on held-out images): e.g. the band where D_M is the worse held-out denoiser, in which a
+    net drifting toward D_M cannot be mistaken for a better denoiser."""
+    clean = {(r["sigma"], r["of"]): r["rmse"] for r in rows if r["to"] == "clean"}
+    sigmas = sorted({r["sigma"] for r in rows}, reverse=True)
+    return [s for s in sigmas if clean[(s, worse)] > clean[(s, better)]]

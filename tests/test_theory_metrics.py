@@ -283,3 +283,38 @@ def test_fit_power_law_recovers_exponent():
     assert b == pytest.approx(np.log(90 / np.sqrt(600)) / np.log(4))
     with pytest.raises(GendiffError, match="distinct x"):
         fit_power_law([64, 64], [20.0, 30.0])
+
+
+def test_reference_distances_and_the_band_where_D_M_is_the_worse_heldout_denoiser():
+    """Against a direct computation; and the wrong-world check of the margin: at low noise D_M (the training set's
+    nearest image) beats D_G on training images but is the worse denoiser of new images."""
+    from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
+    from gendiff.metrics import reference_distances, score_field_rmse, worse_band
+
+    g = torch.Generator().manual_seed(0)
+    mix = torch.randn(64, 4, generator=g, dtype=torch.float64) @ torch.randn(4, 16, generator=g, dtype=torch.float64)
+    y, held = (0.3 * mix[:48]).reshape(48, 1, 4, 4), (0.3 * mix[48:]).reshape(16, 1, 4, 4)
+    D_G, D_M = GaussianDenoiser.from_data(y), EmpiricalDenoiser(y)
+    rows = reference_distances(D_G, {"D_G": D_G, "D_M": D_M}, held, [0.05, 2.0],
+                               generator=torch.Generator().manual_seed(1))
+    get = {(r["sigma"], r["of"], r["to"]): r["rmse"] for r in rows}
+    assert get[(0.05, "D", "D_G")] == pytest.approx(0, abs=1e-12)  # D is D_G itself
+    one = reference_distances(D_G, {"D_M": D_M}, held, [2.0], generator=torch.Generator().manual_seed(1))
+    direct = score_field_rmse(D_G, D_M, held, 2.0, generator=torch.Generator().manual_seed(1))  # eq 10, same noise
+    assert [r["rmse"] for r in one if r["to"] == "D_M"] == [pytest.approx(direct, rel=1e-12)]
+    assert 0.05 in worse_band(rows, worse="D_M", better="D_G")  # new images: D_M snaps to a training image
+    train_rows = reference_distances(D_G, {"D_G": D_G, "D_M": D_M}, y[:16], [0.05],
+                                     generator=torch.Generator().manual_seed(1))
+    assert worse_band(train_rows, worse="D_M", better="D_G") == []  # on training images D_M is the better one
+
+
+def test_foreground_pixels_are_where_the_training_images_vary():
+    from gendiff.locality import foreground_pixels
+
+    y = torch.zeros(10, 1, 4, 4)
+    y[:, 0, 1:3, 1:3] = torch.linspace(-1, 1, 10)[:, None, None]
+    fg = foreground_pixels(y, 0.5)
+    assert fg[1:3, 1:3].all() and fg.sum() >= 4
+    assert foreground_pixels(y, 0.9).sum() == 4  # only the varying pixels pass a high quantile
+    with pytest.raises(GendiffError, match="quantile must be in"):
+        foreground_pixels(y, 1.0)
