@@ -66,7 +66,7 @@ import pandas as pd
 from gendiff.plots import style
 from gendiff.study.claims import load_results
 from gendiff.study.io import results_dir as profile_results
-from gendiff.study.ledger import ledger_table
+from gendiff.study.ledger import VERDICT_COLOURS, counts_line, ledger_table
 
 style()
 pd.set_option("display.max_colwidth", 90)
@@ -81,23 +81,24 @@ print(f"profile {profile!r}: results of {len(runs)} notebooks: {', '.join(runs) 
 # anything was computed, our statistics and the verdict the library decided from them. **holds**: every declared
 # test is met (its whole interval, where there is one). **differs**: a test fails, and the notebook says how our
 # small-scale result departs from the paper. **inconclusive**: an interval straddles a threshold, or a statistic
-# could not be measured at this scale.
+# could not be measured at this scale. **not discriminating**: the tests hold, but would hold too in the wrong world
+# the claim named when it was declared, so passing them says nothing.
+# `knife_edge`: the statistics whose interval ends within 1 % of their (non-zero) threshold, where a little more
+# noise could flip the verdict. `kind`: verification (an identity or a theorem), reproduction (a paper's empirical
+# finding) or extension (ours), where the notebook declared it.
 # `tested_by`: where a notebook tested the explanation of a row (often a row that differs), the claims that tested
 # it, with their verdicts; each such claim names the row it explains when it is declared.
 
 # %%
-table[["id", "source", "claim", "paper", "test", "ours", "statistics", "verdict", "tested_by"]].style.hide(axis="index").map(
-    lambda v: {"holds": "background-color:#d8f0d8", "differs": "background-color:#f6e0c0",
-               "inconclusive": "background-color:#f0f0b0", "not run": "color:#999",
-               "not recorded": "color:#c00"}.get(v, ""), subset=["verdict"])
+cols = ["id", "kind", "source", "claim", "paper", "test", "ours", "statistics", "verdict", "knife_edge", "tested_by"]
+table[cols].style.hide(axis="index").map(lambda v: f"background-color:{VERDICT_COLOURS[v]}40"
+                                         if v in VERDICT_COLOURS else "", subset=["verdict"])
 
 # %%
 table["work"] = table.id.str.split("-").str[0].map({"000": "Merger & Goldt 2025", "001": "Li et al. 2024",
                                                      "002": "Niedoba et al. 2025"}).fillna("not run")
 counts = table.groupby(["work", "verdict"]).size().unstack(fill_value=0)
-ax = counts.plot.barh(stacked=True, figsize=(7, 2.4),
-                      color={"holds": "#4c9a4c", "differs": "#d08c2c", "inconclusive": "#d8d860",
-                             "not run": "#bbbbbb", "not recorded": "#cc3333"})
+ax = counts.plot.barh(stacked=True, figsize=(7, 2.4), color=VERDICT_COLOURS)
 ax.set(xlabel="claims", ylabel="", title=f"claims ledger ({profile} profile)")
 ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
 plt.tight_layout()
@@ -108,8 +109,6 @@ plt.tight_layout()
 
 # %%
 missing = table[table.verdict == "not recorded"]
-print(f"{len(table)} claims from {len(runs)} notebooks; " +
-      ", ".join(f"{int((table.verdict == v).sum())} {v}" for v in ("holds", "inconclusive", "differs")) +
-      f"; {len(missing)} not recorded")
+print(f"{counts_line(table)}; from {len(runs)} notebooks")
 if require_complete and not missing.empty:
     raise RuntimeError(f"claims without a verdict: {list(missing.id)}")

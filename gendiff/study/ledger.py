@@ -8,6 +8,10 @@ from .._checks import GendiffError
 from .claims import claim_rows, load_results
 from .io import committed_results_dir
 
+# One colour per verdict, for tables and plots (the site's CSS uses the same hues).
+VERDICT_COLOURS = {"holds": "#4c9a4c", "differs": "#d08c2c", "inconclusive": "#d8d860",
+                   "not discriminating": "#7f8fc8", "not run": "#bbbbbb", "not recorded": "#cc3333"}
+
 COLUMNS = ["id", "kind", "source", "claim", "paper", "test", "ours", "statistics", "verdict", "knife_edge", "notebook",
            "tested_by"]
 
