@@ -73,48 +73,52 @@ from gendiff.study import Claims, Estimate, above, below, between, say
 claims = Claims("01_linear_theory", profile, results_dir)
 M_G = "Merger & Goldt 2025"
 claims.declare("000-c-ridge", "A ridge r on a linear denoiser gives samples N(mu0, Sigma0 + cI) with c = r",
+               kind="verification",
                source=f"{M_G}, rho_N", paper="c = ridge (theory)", statistic="rel_err: worst |c / r - 1|",
                tests={"rel_err": below(0.05)}, differs="the ridge does not act as an isotropic variance floor")
 claims.declare("000-c-sigma-min", "Stopping the PF-ODE at sigma_min (no final denoise) gives c = sigma_min^2",
-               source=f"{M_G}, rho_N", paper="c = sigma_min^2 (theory)",
+               kind="verification", source=f"{M_G}, rho_N", paper="c = sigma_min^2 (theory)",
                statistic="rel_err: worst |c / sigma_min^2 - 1|", tests={"rel_err": below(0.05)},
                differs="the end point of the sampler does not set the floor")
 claims.declare("000-c-early-stop", "Early stopping leaves unseen directions with variance c ~ 1/(2 eta tau)",
-               source=f"{M_G}, early stopping", paper="c ~ 1/(2 eta tau)",
+               kind="verification", source=f"{M_G}, early stopping", paper="c ~ 1/(2 eta tau)",
                statistic="rel_err: worst |c / c_pred - 1| (c_pred = e^-Ein form); slope: d log c / d log tau",
                tests={"rel_err": below(0.05), "slope": between(-1.1, -0.9)},
                differs="unseen directions keep a variance that does not scale as 1/tau")
 claims.declare("000-loss-gap", "test - train DSM loss = Tr[(Sigma - Sigma0)(Sigma0 + cI)^-2] (+ mean term) per level",
-               source=f"{M_G}, test loss", paper="exact formula",
+               kind="verification", source=f"{M_G}, test loss", paper="exact formula",
                statistic="max_abs_z: largest |z| of the Monte-Carlo test loss against the formula",
                tests={"max_abs_z": below(4.5)}, differs="the formula misses a term (|z| grows with the MC size)")
 claims.declare("000-null-dirs", "For N < d the d - N null directions of Sigma0 dominate the test loss",
-               source=f"{M_G}, N < d", paper="null term dominates",
+               kind="verification", source=f"{M_G}, N < d", paper="null term dominates",
                statistic="min_share: smallest null-direction share of the gap over N < d and sigma",
                tests={"min_share": above(0.5)}, differs="the seen directions carry most of the gap")
-claims.declare("000-kl-transition", "KL(rho_N || rho) falls sharply around N ~ d", source=f"{M_G}, KL",
+claims.declare("000-kl-transition", "KL(rho_N || rho) falls sharply around N ~ d", kind="verification",
+               source=f"{M_G}, KL",
                paper="transition at N ~ d",
                statistic="steepest_lo / steepest_hi: smallest / largest N/d of the steepest KL fall over the d's",
                tests={"steepest_lo": above(0.5), "steepest_hi": below(2.0)},
                differs="the fall sits at a fixed N (not N/d) or far from N = d")
-claims.declare("000-kl-decay", "For N > d, KL/d ~ d/(4N), independent of the spectrum (c = 0)", source=f"{M_G}, KL",
+claims.declare("000-kl-decay", "For N > d, KL/d ~ d/(4N), independent of the spectrum (c = 0)", kind="verification",
+               source=f"{M_G}, KL",
                paper="KL/d ~ d/(4N)",
                statistic="z_max: MC vs exact E[KL]; large_N_err: |KL/(d(d+3)/4N) - 1| at N/d >= 16; "
                          "spectrum_dev: relative KL change across spectra at c = 0",
                tests={"z_max": below(4.5), "large_N_err": below(0.15), "spectrum_dev": below(1e-6)},
                differs="the decay depends on the spectrum, or not as 1/N")
 claims.declare("000-kl-spectrum", "With c > 0 the spectrum changes the KL: it grows with the spectrum's exponent",
-               source=f"{M_G}, stay tuned", paper="qualitative",
+               kind="verification", source=f"{M_G}, stay tuned", paper="qualitative",
                statistic="min_step: smallest KL increase from one spectrum exponent to the next (largest N/d)",
                tests={"min_step": above(0.0)}, differs="the KL does not depend on the spectrum even when c > 0")
 claims.declare("000-kl-tau", "With c > 0 the training time has an optimum: KL vs tau is U-shaped, with its minimum "
-               "where the theory puts it", source=f"{M_G}, stay tuned", paper="qualitative",
+               "where the theory puts it", kind="verification", source=f"{M_G}, stay tuned", paper="qualitative",
                statistic="tau_edge: grid steps between the measured KL minimum over tau and the grid's edge; "
                          "tau_offset: grid steps between measured and predicted minimum",
                tests={"tau_edge": above(0.5), "tau_offset": below(1.5)},
                differs="training longer is always better, or the optimum is not where the theory predicts it")
 claims.declare("000-kl-trained", "Linear denoisers trained by DSM and sampled by the PF-ODE give the same KL vs N/d as "
-               "N(mu0, Sigma0 + cI)", source=f"{M_G}, KL (from trained models, not the formula)", paper="transition at N ~ d",
+               "N(mu0, Sigma0 + cI)", kind="reproduction",
+               source=f"{M_G}, KL (from trained models, not the formula)", paper="transition at N ~ d",
                statistic="max_rel_err: largest over N of |mean KL of the trained models' exact push-forward (200-step "
                          "Heun) / mean KL of N(mu0, Sigma0 + cI) - 1| over the same training sets (ridge = c = kl_c); "
                          "steepest: N/d of the trained models' steepest KL fall",
@@ -122,13 +126,13 @@ claims.declare("000-kl-trained", "Linear denoisers trained by DSM and sampled by
                differs="trained models and the sampler do not generate N(mu0, Sigma0 + cI), so the formula's KL is not "
                        "what a trained model reaches")
 claims.declare("000-sampler-bias", "A 10-step Heun sampler is biased even with the exact linear denoiser",
-               source="our finding (Karras et al. 2022 sampler)", paper="(not in the paper)",
+               kind="extension", source="our finding (Karras et al. 2022 sampler)", paper="(not in the paper)",
                statistic="max_log_step: largest increase of log KL as Heun steps grow; bias_ratio: KL(10) / "
                          "KL(400); heun_gain: smallest log(KL_Euler / KL_Heun) at equal steps",
                tests={"max_log_step": below(0.0), "bias_ratio": above(100.0), "heun_gain": above(0.0)},
                differs="the bias does not shrink with steps (a bug in the sampler or the push-forward)")
 claims.declare("000-nonlinear", "A non-linear (MLP) denoiser memorizes at N = d and matches the linear theory at "
-               "large N", source=f"{M_G}, stay tuned", paper="open question in the talk",
+               "large N", kind="extension", source=f"{M_G}, stay tuned", paper="open question in the talk",
                statistic="memorized shares (nearest/second-nearest < 1/3) of MLP and linear samples at the smallest "
                          "and largest N; kl_ratio: KL(MLP samples) / KL(linear samples) at the largest N",
                tests={"mem_mlp_small": above(0.5), "mem_lin_small": below(0.1), "mem_mlp_large": below(0.1),

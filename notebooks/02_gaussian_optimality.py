@@ -57,19 +57,19 @@ from gendiff.study import Claims, Estimate, above, below, between, say
 claims = Claims("02_gaussian_optimality", profile, results_dir)
 LI = "Li et al. 2024"
 claims.declare("001-thm1", "Gradient descent on the linear DSM objective converges to W* = Sigma0 (Sigma0 + s^2 I)^-1, "
-               "b* = (I - W*) mu0", source=f"{LI}, Theorem 1", paper="exact optimum",
+               "b* = (I - W*) mu0", kind="verification", source=f"{LI}, Theorem 1", paper="exact optimum",
                statistic="rel_err: worst relative error of (W, b) over levels and datasets; adam_excess: worst excess "
                          "loss of Adam on sampled noise (sigma >= 0.1)",
                tests={"rel_err": below(1e-4), "adam_excess": below(0.02)},
                differs="the DSM optimum of a linear model is not the Wiener filter (or our optimiser is wrong)")
 claims.declare("001-eq7", "The closed-form PF-ODE trajectory under D_G equals numerical integration",
-               source=f"{LI}, eq. 7", paper="exact",
+               kind="verification", source=f"{LI}, eq. 7", paper="exact",
                statistic="max_log_step: largest increase of log final RMSE as Heun steps grow; path_rmse: largest "
                          "RMSE along the finest Heun path",
                tests={"max_log_step": below(0.0), "path_rmse": below(1e-3)},
                differs="eq. 7 is not the solution of the PF-ODE under D_G")
 claims.declare("001-dg-samples", "D_G samples are new images, not copies of training images (D_M samples are copies)",
-               source=f"{LI}, Fig. 2", paper="qualitative",
+               kind="verification", source=f"{LI}, Fig. 2", paper="qualitative",
                statistic="memorized share (nearest / second-nearest < 1/3, Yoon et al. 2023): worst over datasets",
                tests={"mem_DG_max": below(0.1), "mem_DM_min": above(0.9)},
                differs="the Gaussian denoiser reproduces training images")
