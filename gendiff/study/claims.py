@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -71,8 +72,6 @@ class Test:
     @classmethod
     def parse(cls, text: str) -> "Test":
         """The Test that ``str(test)`` wrote: '> 0.5', '< 0.1' or 'in (0.5, 1.5)' (as results files store them)."""
-        import re
-
         t = text.strip()
         m = re.fullmatch(r"in \(([^,]+), ([^)]+)\)", t)
         if m:
@@ -146,8 +145,6 @@ class Claims:
     def save_figures(self) -> list[Path]:
         """Save every open matplotlib figure not saved yet (called after each notebook cell; call it yourself outside
         IPython). Files are numbered in order and named after the figure's title."""
-        import re
-
         import matplotlib.pyplot as plt
 
         from ..files import atomic_write
@@ -228,8 +225,6 @@ class Claims:
         est = {k: as_estimate(f"{id}.{k}", v) for k, v in stats.items()}
         over = self.declared[id].get("over")
         if over:  # an interval must be the t-interval over the declared replicates (a point value may sit beside it)
-            import re
-
             bad = [k for k, e in est.items() if e is not None and e.lo is not None
                    and not re.search(rf"t-interval over \d+ {re.escape(over)}\b", e.method)]
             if bad:
