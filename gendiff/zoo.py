@@ -149,6 +149,16 @@ class NetConfig:
         check_int("n_heldout", n_heldout, low=1, high=x.shape[0] - (self.data_part + 1) * self.N)
         return self.training_set(), x[permutation(x.shape[0], self.data_seed)[-n_heldout:]]
 
+    def unseen(self, n: int, n_heldout: int) -> torch.Tensor:
+        """``n`` real images outside this net's training set (every data part up to ``data_part``) and outside the
+        ``n_heldout`` images of ``split``: the items just after the training blocks in the same fixed permutation.
+        A D_M built on them is a population proxy (Li et al.'s memorization question asked against real images
+        the net never saw, not against its own)."""
+        x = load_dataset(self.dataset, size=self.size, data_path=self.data_path)
+        start = (self.data_part + 1) * self.N
+        check_int("n", n, low=1, high=x.shape[0] - n_heldout - start)
+        return x[permutation(x.shape[0], self.data_seed)[start:start + n]]
+
     def build(self, shape: tuple) -> EDMPrecond:
         """A freshly initialised denoiser for images of ``shape`` (C, H, W), seeded by ``seed``. For arch "unet",
         ``channels`` is the channel base and ``layers_per_block`` the ResNet layers per block; for arch "mlp" (a plain

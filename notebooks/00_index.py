@@ -82,7 +82,9 @@ print(f"profile {profile!r}: results of {len(runs)} notebooks: {', '.join(runs) 
 # test is met (its whole interval, where there is one). **differs**: a test fails, and the notebook says how our
 # small-scale result departs from the paper. **inconclusive**: an interval straddles a threshold, or a statistic
 # could not be measured at this scale. **not discriminating**: the tests hold, but would hold too in the wrong world
-# the claim named when it was declared, so passing them says nothing.
+# the claim named when it was declared, so passing them says nothing. **superseded**: a row whose statistic a
+# later declaration found not to decide the claim; it is still computed, and `ours` says what it read and which row
+# decides the claim now.
 # `knife_edge`: the statistics whose interval ends within 1 % of their (non-zero) threshold, where a little more
 # noise could flip the verdict. `kind`: verification (an identity or a theorem), reproduction (a paper's empirical
 # finding) or extension (ours), where the notebook declared it.

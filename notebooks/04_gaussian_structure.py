@@ -47,6 +47,7 @@ adam_epochs = 100  # the paper's
 adam_sigmas = [4.07, 1.5, 0.47]
 n_samples = 8
 sv_k = 50
+n_ref = 512  # images of D_M^own and D_M^unseen (at most N; the unseen ones: outside training and held-out sets)
 P_std_wide = 2.4  # section 5: the wider training-noise law, ln sigma ~ N(P_mean, P_std_wide^2)
 
 
@@ -70,12 +71,23 @@ claims = Claims("04_gaussian_structure", profile, results_dir)
 RMSE_PAPER, NMSE_PAPER = 0.05, 0.2  # Li et al. 2024, Figs. 3-4
 LI = "Li et al. 2024"
 claims.declare("001-rmse-DL-net", "Linear distillation D_L matches the net at high [20, 80] and low [0.002, 0.1] noise",
-               source=f"{LI}, Fig. 3", paper=f"RMSE < {RMSE_PAPER}", statistic="per training seed, the largest RMSE(D_L, net) per band; mean and 95 % t-interval "
-                         "over seeds",
+               source=f"{LI}, Fig. 3", paper=f"RMSE < {RMSE_PAPER}", kind="reproduction", over="seeds",
+               statistic="per training seed, the largest RMSE(D_L, net) per band",
                tests={"high": below(RMSE_PAPER), "low": below(RMSE_PAPER)},
-               differs="the net is not linear even where the paper finds it so")
+               differs="the net is not linear even where the paper finds it so", superseded_by="001-rmse-DL-net-band")
+claims.declare("001-rmse-DL-net-band", "Linear distillation D_L matches the net at high noise [20, 80] and at low noise "
+               "where a non-linear net would not", source=f"{LI}, Fig. 3", paper=f"RMSE < {RMSE_PAPER}",
+               kind="reproduction", over="seeds",
+               statistic="per training seed, the largest RMSE(D_L, net) over the grid levels in [20, 80] (high) and in "
+                         "[0.02, 0.12] (low: the paper's [0.002, 0.1] with its top end at the nearest grid level, 0.117, "
+                         "and without sigma = 0.002, where EDM's skip path makes every net nearly the identity, so "
+                         "nearly linear)",
+               tests={"high": below(RMSE_PAPER), "low": below(RMSE_PAPER)},
+               wrong_world="a net that is not linear there: the memorizing net (N_mem) of the same seed, distilled and "
+                           "scored the same way",
+               differs="the net is not linear at the low end of the paper's band at our scale")
 claims.declare("001-DL-DG", "D_L is close to D_G at all noise levels; weight NMSE(W_L, W_G) < 0.2 for most sigma",
-               source=f"{LI}, Figs. 3-4", paper=f"RMSE < {RMSE_PAPER}, NMSE < {NMSE_PAPER}",
+               source=f"{LI}, Figs. 3-4", paper=f"RMSE < {RMSE_PAPER}, NMSE < {NMSE_PAPER}", kind="reproduction",
                statistic="per training seed, rmse_max: largest RMSE(D_L, D_G) over sigma; levels_ok: levels (of 10) "
                          "whose NMSE (unsquared, as the authors compute it) is < 0.2 once the estimation floor f of "
                          "W_L is removed, sqrt(NMSE^2 - f^2); mean and 95 % t-interval over seeds",
@@ -83,7 +95,8 @@ claims.declare("001-DL-DG", "D_L is close to D_G at all noise levels; weight NMS
                differs="the net's linear part is not the Gaussian denoiser of its training set (section 5 tests "
                        "whether sparse training at high noise explains the high-noise gap: 001-noise-coverage)")
 claims.declare("001-gauss-vs-mem", "At intermediate noise a generalizing net sits closer to D_G than to D_M",
-               source=f"{LI}, Figs. 3 and 5", paper="qualitative",
+               source=f"{LI}, Figs. 3 and 5", paper="qualitative", kind="reproduction",
+               superseded_by="001-gauss-vs-mem-heldout",
                statistic="per training seed, margin: smallest RMSE(net, D_M) - RMSE(net, D_G) at sigma = 1.5 and 0.47 "
                          "(training inputs); mean and 95 % t-interval over seeds",
                tests={"margin": above(0.0)},
@@ -95,20 +108,62 @@ claims.declare("001-mem-near-DM", "A memorizing net sits closer to D_M than to D
                          "0.47; ratio: largest RMSE(mem. net, D_M) / RMSE(gen. net, D_M) (nets of the same seed); "
                          "mean and 95 % t-interval over seeds",
                tests={"margin": above(0.0), "ratio": below(0.5)},
-               differs="small-N nets do not copy their training set (no memorization regime at this budget)")
+               differs="small-N nets do not copy their training set (no memorization regime at this budget)",
+               kind="reproduction", superseded_by="001-mem-near-DM-heldout")
+BAND = (0.1, 20)  # the paper's intermediate range (Fig. 3), where the net is non-linear
+HELDOUT = ("on held-out inputs z = x + sigma eps (x: images no net saw), over a band declared from the data alone: the "
+           "grid levels in the paper's intermediate range [0.1, 20] at which the net's own D_M is farther from the "
+           "clean images than its D_G (metrics.worse_band), where drifting toward D_M cannot pass for denoising "
+           "better; D_M^own is built on n_ref of the net's training images, D_M^unseen on as many real images outside "
+           "its training and held-out sets (NetConfig.unseen: a population proxy)")
+claims.declare("001-gauss-vs-mem-heldout", "On new images, where D_M is the worse denoiser, a generalizing net sits "
+               "closer to D_G than to D_M, and no closer to its own training images than to other real ones",
+               source=f"{LI}, Figs. 3 and 5", paper="qualitative", kind="reproduction", over="seeds",
+               statistic=f"{HELDOUT}. Per training seed, margin: the smallest RMSE(net, D_M) - RMSE(net, D_G) over the "
+                         "band; own_vs_unseen: the smallest RMSE(net, D_M^own) / RMSE(net, D_M^unseen) over the band",
+               tests={"margin": above(0.0), "own_vs_unseen": above(0.8)},
+               wrong_world="a net that memorizes: the memorizing net (N_mem) of the same seed, read the same way "
+                           "against its own D_G and D_M",
+               differs="on new images the generalizing net leans toward the memorizing optimum or its own training set")
+claims.declare("001-mem-near-DM-heldout", "On new images a memorizing net sits closer to its D_M than to its D_G, and "
+               "much closer to its own training images than to other real ones", source=f"{LI}, Fig. 5",
+               paper="qualitative", kind="reproduction", over="seeds",
+               statistic=f"{HELDOUT}. Per training seed, for the memorizing net, margin: the smallest RMSE(net, D_G) - "
+                         "RMSE(net, D_M) over its band; own_vs_unseen: the largest RMSE(net, D_M^own) / "
+                         "RMSE(net, D_M^unseen) over its band",
+               tests={"margin": above(0.0), "own_vs_unseen": below(0.5)},
+               wrong_world="a net that generalizes: the generalizing net (N_gen) of the same seed, read the same way",
+               differs="small-N nets do not copy their training set at this budget")
 claims.declare("001-WL-structure", "W_L of the generalizing net is closer to its W_G than the memorizing net's",
-               source=f"{LI}, Fig. 4", paper="qualitative",
+               source=f"{LI}, Fig. 4", paper="qualitative", kind="reproduction",
                statistic="per training seed, margin: smallest NMSE(mem.) - NMSE(gen.) at sigma = 1.5 and 0.47; "
                          "mean and 95 % t-interval over seeds",
                tests={"margin": above(0.0)}, differs="the Gaussian structure does not depend on the regime")
+K_SV = min(sv_k, N_mem - 1, N_gen - 1)  # one k for both nets: the memorizing W_G has rank N_mem - 1
+claims.declare("001-sv-align", "The leading singular vectors of W_L align better with D_G's in the generalizing net "
+               "than in the memorizing one", source=f"{LI}, Fig. 4 (right) and Fig. 5", paper="qualitative",
+               kind="reproduction", over="seeds",
+               statistic=f"per training seed, at sigma = 1.5 and 0.47, the mean |cos| between the i-th left singular "
+                         f"vectors of W_L and of W_G for i <= k = {K_SV}, the same k for both nets; margin: the smaller "
+                         "over the two levels of (generalizing - memorizing)",
+               tests={"margin": above(0.0)}, differs="the alignment does not depend on the regime")
 claims.declare("001-identity", "At low noise the networks approach the identity map", source=f"{LI}, App. D, Fig. 15",
-               paper="qualitative",
+               paper="qualitative", kind="reproduction", superseded_by="001-identity-gen",
                statistic="per training seed and net (generalizing, memorizing), slope: log-log slope of the share of "
                          "the noise removed, r = ||D(z) - z|| / (sigma sqrt d) on held-out inputs, against sigma over "
                          "sigma <= 0.1; the smaller of the two nets' slopes; mean and 95 % t-interval over seeds. "
                          "Control: the same slope for D_M (data only)",
                tests={"slope": above(0.0), "dm_slope": below(0.0)},
                differs="at low noise the nets keep removing the noise or pull inputs to training images")
+claims.declare("001-identity-gen", "At low noise a generalizing net approaches the identity map",
+               source=f"{LI}, App. D, Fig. 15", paper="qualitative", kind="reproduction", over="seeds",
+               statistic="per training seed, slope: the log-log slope of r(sigma) = ||D(z) - z|| / (sigma sqrt d) of the "
+                         "generalizing net on held-out inputs over sigma <= 0.1 (the memorizing net's slope is shown "
+                         "beside it as a contrast, not tested)",
+               tests={"slope": above(0.0)},
+               wrong_world="a denoiser that pulls new inputs onto training images: D_M of the generalizing net's "
+                           "training set, read the same way",
+               differs="at low noise the generalizing net keeps removing the noise or pulls inputs to training images")
 claims.declare("001-noise-coverage", "The high-noise gap between D_L and D_G comes from nets rarely trained at high noise: "
                "a wider training-noise law closes it by at least half", source="ours: tests the explanation of 001-DL-DG",
                paper="(not in the paper)",
@@ -116,7 +171,8 @@ claims.declare("001-noise-coverage", "The high-noise gap between D_L and D_G com
                          "trained with ln sigma ~ N(P_mean, P_std_wide^2), over the same for the default law (same "
                          "seed, data, steps); mean and 95 % t-interval over seeds",
                tests={"ratio": below(0.5)},
-               differs="under-training at high noise explains less than half of the gap", explains="001-DL-DG")
+               differs="under-training at high noise explains less than half of the gap", explains="001-DL-DG",
+               kind="extension")
 
 # %%
 import time
@@ -132,7 +188,8 @@ from gendiff.cache import get_model
 from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
 from gendiff.device import stream, stream_seed
 from gendiff.distill import distill_adam, distill_cached, distill_lstsq, distill_pairs, paper_distill_lr
-from gendiff.metrics import noise_removed, nmse_noise_floor, score_field_rmse, singular_vector_alignment, weight_nmse
+from gendiff.metrics import (noise_removed, nmse_noise_floor, reference_distances, score_field_rmse,
+                             singular_vector_alignment, weight_nmse, worse_band)
 from gendiff.plots import image_grid, style, t_ci
 from gendiff.progress import tqdm
 from gendiff.sampling import edm_sampler, initial_noise
@@ -154,7 +211,16 @@ for name, N in regimes.items():
     net, info = get_model(cfg, device="cpu")
     y, y_out = cfg.split(n_eval)
     M[name] = dict(N=N, net=net, y=y, y_out=y_out, G=GaussianDenoiser.from_data(y), E=EmpiricalDenoiser(y))
+    k_ref = min(n_ref, N)  # D_M on k_ref of its training images, and on as many real images it never saw
+    M[name].update(E_own=EmpiricalDenoiser(y[:k_ref]), E_unseen=EmpiricalDenoiser(cfg.unseen(k_ref, n_eval)))
     print(f"{name}: N = {N}, trained now: {info['trained']}")
+nets = {(name, seed): m["net"] for name, m in M.items()}
+
+
+def net_of(name, s_):  # the trained net of a regime at a training seed, loaded from the cache once
+    if (name, s_) not in nets:
+        nets[name, s_] = get_model(net_config(M[name]["N"], s_), device="cpu")[0]
+    return nets[name, s_]
 
 # %% [markdown]
 # ## 1. RMSE vs σ: $D_L$, $D_G$ and $D_M$ against the net (eq 10)
@@ -189,7 +255,8 @@ def distillation_rows(cfg, net, m, s_, label):
                "D_G held-out": score_field_rmse(m["G"], net, m["y_out"], sg, generator=gen()),
                "D_M held-out": score_field_rmse(m["E"], net, m["y_out"], sg, generator=gen()),
                "nmse": weight_nmse(L.W[k], W_G), "floor": nmse_noise_floor(L.W[k], L2.W[k], W_G),
-               "sv": float(singular_vector_alignment(L.W[k], m["G"].U, min(sv_k, rank), rank=rank).diagonal().mean())}
+               "sv": float(singular_vector_alignment(L.W[k], m["G"].U, min(sv_k, rank), rank=rank).diagonal().mean()),
+               "sv_common": float(singular_vector_alignment(L.W[k], m["G"].U, K_SV, rank=rank).diagonal().mean())}
         rows.append(row)
     return rows, L
 
@@ -197,8 +264,7 @@ def distillation_rows(cfg, net, m, s_, label):
 dist_rows = []
 for s_ in tqdm(seeds, desc="distillation (training seeds)"):
     for name, m in M.items():
-        net_s = m["net"] if s_ == seed else get_model(net_config(m["N"], s_), device="cpu")[0]
-        rows_s, L = distillation_rows(net_config(m["N"], s_), net_s, m, s_, name)
+        rows_s, L = distillation_rows(net_config(m["N"], s_), net_of(name, s_), m, s_, name)
         dist_rows += rows_s
         if s_ == seed:
             m["L"] = L  # the first seed's D_L: Algorithm 1, singular vectors and samples below
@@ -217,6 +283,52 @@ fig.tight_layout()
 dist.groupby(["net", "sigma"])[list(RMSE_KEYS)].mean().unstack("net").round(3)  # mean over seeds
 
 # %% [markdown]
+# ## 1b. On new images, where $D_M$ is the worse denoiser
+# On training inputs at σ = 1.5, $D_M$ is the *better* denoiser of the two references, so a net that merely denoises
+# well drifts toward it without copying anything: RMSE(net, $D_M$) − RMSE(net, $D_G$) there rewards any good
+# denoiser (`001-gauss-vs-mem`, kept below as superseded). Here every input is a held-out image plus noise, and the
+# test reads only the levels of the paper's intermediate range where $D_M$ is the worse denoiser of those images
+# (dashed, left: each reference's RMSE to the clean image; the band is shaded). A second reading needs no $D_G$: a
+# net that has memorized is nearer the $D_M$ of its own training images than the $D_M$ of as many real images it
+# never saw (right; 1 for a net that treats both alike). Each net's band comes from its own references.
+
+# %%
+REFS = {"D_G": "G", "D_M": "E", "D_M own": "E_own", "D_M unseen": "E_unseen"}
+ref_rows = []
+for s_ in tqdm(seeds, desc="held-out references (training seeds)"):
+    for name, m in M.items():
+        rows_s = reference_distances(net_of(name, s_), {k: m[v] for k, v in REFS.items()}, m["y_out"], sigmas,
+                                     generator=stream(seed, "eval", 2))
+        ref_rows += [dict(r, seed=s_, net=name) for r in rows_s]
+refd = pd.DataFrame(ref_rows)
+band = {name: [sg for sg in worse_band(refd[(refd.net == name) & (refd.seed == seed)].to_dict("records"), "D_M", "D_G")
+               if BAND[0] <= sg <= BAND[1]] for name in M}
+near = refd[refd.of == "D"].pivot_table(index=["net", "seed", "sigma"], columns="to", values="rmse").reset_index()
+near["D_M - D_G"] = near["D_M"] - near["D_G"]
+near["own / unseen"] = near["D_M own"] / near["D_M unseen"]
+fig, axes = plt.subplots(1, 3, figsize=(16, 4))
+for ax, name in zip(axes[:2], M):
+    sub = refd[(refd.net == name) & (((refd.of == "D") & refd.to.isin(["D_G", "D_M"])) |
+                                     ((refd.to == "clean") & refd.of.isin(["D_G", "D_M", "D"])))].copy()
+    sub["what"] = [f"{'net' if o == 'D' else o} to the clean image" if t == "clean" else f"net to {t}"
+                   for o, t in zip(sub.of, sub.to)]
+    sns.lineplot(sub, x="sigma", y="rmse", hue="what", style="what", markers=True, errorbar=t_ci, ax=ax)
+    for sg in band[name]:
+        ax.axvspan(sg / 1.3, sg * 1.3, color="orange", alpha=0.15)
+    ax.set(xscale="log", yscale="log", xlabel="σ", ylabel="RMSE (held-out inputs)",
+           title=f"{name} net (N = {M[name]['N']}); shaded: its band")
+    ax.legend(fontsize=7)
+sns.lineplot(near, x="sigma", y="own / unseen", hue="net", marker="o", errorbar=t_ci, ax=axes[2])
+axes[2].axhline(0.8, color="gray", lw=0.8, ls="--")
+axes[2].axhline(0.5, color="gray", lw=0.8, ls=":")
+axes[2].set(xscale="log", xlabel="σ", ylabel="RMSE(net, D_M own) / RMSE(net, D_M unseen)",
+            title="own training images vs unseen real ones (held-out inputs)")
+fig.tight_layout()
+print("bands (levels in [0.1, 20] where D_M is the worse held-out denoiser):",
+      {k: [round(v, 3) for v in b] for k, b in band.items()})
+near.groupby(["net", "sigma"])[["D_G", "D_M", "D_M - D_G", "own / unseen"]].mean().unstack("net").round(3)
+
+# %% [markdown]
 # ## 2. $W_L\to W_G$: Algorithm 1 curves, weight NMSE at every level, singular vectors
 # NMSE is $\lVert W_L - W_G\rVert_F / \lVert W_G\rVert_F$, unsquared, as the authors compute it. $W_L$ is fitted from a
 # finite pool of pairs, so part of any NMSE is estimation noise: the *floor* (dashed, middle) is the NMSE that
@@ -226,7 +338,10 @@ dist.groupby(["net", "sigma"])[list(RMSE_KEYS)].mean().unstack("net").round(3)  
 # Left (first seed's generalizing net): Algorithm 1 with the paper's learning rates on our pool of pairs (16 Adam
 # steps per epoch), with the queries scaled by $1/\sqrt d$ before the weights as in the authors' model, so a step
 # moves each weight by about lr$/\sqrt d$. Dotted: the closed-form $W_L$ from the same pairs. Middle and right: mean
-# over training seeds, bands 95 % t-interval.
+# over training seeds, bands 95 % t-interval. Right: the alignment of the first $k$ singular vectors with one $k$ for
+# both nets (`001-sv-align`): the memorizing net's $W_G$ has rank $N_{\rm mem}-1$, so a larger $k$ for the
+# generalizing net alone would compare different things. The sentence under the figures says whether Algorithm 1
+# reached the closed form; every verdict uses the closed form.
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 4))
@@ -245,26 +360,28 @@ for s in adam_sigmas:
     k = min(range(len(sigmas)), key=lambda i: abs(sigmas[i] - s))
     axes[0].axhline(nmse_first[sigmas[k]], ls=":", color=axes[0].lines[-1].get_color())
 axes[0].set(xlabel="epoch (Algorithm 1)", ylabel="NMSE(W_L, W_G)", title="generalizing net: Adam (dotted: closed form)")
-print("distance between the two distillations, NMSE(W_Adam, W_closed-form) on the same pairs:",
-      {s: round(v, 4) for s, v in adam_vs_lstsq.items()})
 axes[0].legend(fontsize=8)
 axes[1].axhline(NMSE_PAPER, color="gray", lw=0.8)
 axes[1].set(xscale="log", yscale="log", xlabel="σ", ylabel="NMSE(W_L, W_G)", title="weights of D_L vs D_G")
 axes[1].legend(fontsize=8)
-for name, m in M.items():
-    m["sv_k"] = min(sv_k, m["N"] - 1, m["G"].U.shape[0])
-sns.lineplot(dist, x="sigma", y="sv", hue="net", marker="o", errorbar=t_ci, ax=axes[2])
+sns.lineplot(dist, x="sigma", y="sv_common", hue="net", marker="o", errorbar=t_ci, ax=axes[2])
 axes[2].set(xscale="log", xlabel="σ", ylabel="mean |cos| of the leading singular vectors",
-            title="alignment of W_L with U of D_G (k = " + ", ".join(str(m["sv_k"]) for m in M.values()) + ")")
+            title=f"alignment of W_L with U of D_G (k = {K_SV} for both nets)")
 axes[2].legend(fontsize=8)
 fig.tight_layout()
 
 k15 = min(range(len(sigmas)), key=lambda i: abs(sigmas[i] - 1.5))
 fig, axes = plt.subplots(1, 2, figsize=(9, 4))
 for ax, (name, m) in zip(axes, M.items()):
-    ax.imshow(singular_vector_alignment(m["L"].W[k15], m["G"].U, m["sv_k"]), vmin=0, vmax=1, cmap="magma")
+    ax.imshow(singular_vector_alignment(m["L"].W[k15], m["G"].U, K_SV), vmin=0, vmax=1, cmap="magma")
     ax.set(title=f"{name} (first seed): σ = {sigmas[k15]:.2f}", xlabel="u_i of D_G", ylabel="singular vector of W_L")
 fig.tight_layout()
+adam_far = max(adam_vs_lstsq.values()) > NMSE_PAPER
+say(f"Algorithm 1 after {adam_epochs} epochs at the paper's learning rates ends at NMSE " +
+    ", ".join(f"{v:.2f} (σ = {s:g})" for s, v in adam_vs_lstsq.items()) + " from the closed-form $W_L$ of the same "
+    "pairs: " + ("it has not converged to it (farther than the paper's own 0.2 between $W_L$ and $W_G$), so its curves "
+                 "show the algorithm's path, not the distillation's end point; every verdict uses the closed form."
+                 if adam_far else "it reaches the closed form; the verdicts use the closed form."))
 
 # %% [markdown]
 # ## 3. Samples from the same noise: net, $D_L$, $D_G$, $D_M$
@@ -318,9 +435,8 @@ fig = image_grid(est, title="D(x_t; t) along each sampler's path, t = " + ", ".j
 ident_rows = []
 for s_ in tqdm(seeds, desc="identity (training seeds)"):
     for name, N in regimes.items():
-        net_s = M[name]["net"] if s_ == seed else get_model(net_config(N, s_), device="cpu")[0]
         ident_rows += [dict(seed=s_, denoiser=f"net, {name}", sigma=sg,
-                            r=noise_removed(net_s, M[name]["y_out"], sg, generator=stream(seed, "eval")))
+                            r=noise_removed(net_of(name, s_), M[name]["y_out"], sg, generator=stream(seed, "eval")))
                        for sg in sigmas]
 for name in regimes:
     for k in ("G", "E"):
@@ -394,6 +510,12 @@ gap.assign(ratio=gap_ratio).round(4)  # the largest RMSE(D_L, D_G) over sigma >=
 #    numbers next to them. The NMSE count is taken per seed after the estimation floor is removed.
 # 5. *Noise coverage (ours).* Per seed, the high-noise gap of the net trained with the wider law is at most half the
 #    default net's.
+# 6. *The rows that supersede 1, 3 and the low band of 4* (declared after a referee read found that those statistics
+#    pass in their wrong worlds too): the same questions on held-out inputs in the band where $D_M$ is the worse
+#    denoiser, with the own-vs-unseen ratio (section 1b); the identity slope of the generalizing net alone, read
+#    against $D_M$; $D_L$'s low band without σ = 0.002 and read against the memorizing net; the singular vectors with
+#    one $k$ for both nets. Each names its wrong world and records what its statistics read there: a row whose tests
+#    would hold there too is *not discriminating*. The superseded rows are still computed and shown.
 #
 # Each statistic is computed per training seed; the verdict is decided on its 95 % t-interval over seeds. The next
 # cell records the verdicts; the sentences under it are rendered from this run's numbers.
@@ -406,11 +528,20 @@ def per_seed(f):  # f(rows of one seed, indexed by (net, sigma)) -> a number; it
 mid = [min(sigmas, key=lambda sg: abs(np.log(sg / t))) for t in (1.5, 0.47)]  # the grid levels nearest 1.5, 0.47
 high = [sg for sg in sigmas if sg >= 20 - 1e-9]
 low = [sg for sg in sigmas if sg <= 0.1 + 1e-9]
+low_band = [sg for sg in sigmas if 0.02 <= sg <= 0.12]  # the paper's low band without the skip-path level 0.002
 mean = dist.groupby(["net", "sigma"]).mean(numeric_only=True)  # over seeds, for the sentences
 fmt = lambda net, k: "/".join(f"{mean.loc[(net, sg), k]:.3f}" for sg in mid)  # noqa: E731
 e_high = per_seed(lambda g: g.loc["generalizing"].loc[high, "D_L"].max())
 e_low = per_seed(lambda g: g.loc["generalizing"].loc[low, "D_L"].max())
 claims.record("001-rmse-DL-net", f"RMSE(D_L, net) high-noise max {e_high}, low-noise max {e_low}", high=e_high, low=e_low)
+band_max = {(net, b): per_seed(lambda g: g.loc[net].loc[levels, "D_L"].max())
+            for net in M for b, levels in (("high", high), ("low", low_band))}
+per_level = lambda net: ", ".join(f"{mean.loc[(net, sg), 'D_L']:.3f} at σ = {sg:.3g}" for sg in low_band)  # noqa: E731
+claims.record("001-rmse-DL-net-band", f"largest RMSE(D_L, net) over σ in [20, 80]: {band_max['generalizing', 'high']}; "
+              f"over σ in [0.02, 0.12]: {band_max['generalizing', 'low']} ({per_level('generalizing')}; the memorizing "
+              f"net: {per_level('memorizing')}; means over {len(seeds)} seeds)",
+              high=band_max["generalizing", "high"], low=band_max["generalizing", "low"],
+              wrong_world={"high": band_max["memorizing", "high"], "low": band_max["memorizing", "low"]})
 
 
 def levels_ok(g):  # levels whose NMSE, with the estimation floor removed (noise adds in quadrature), is < 0.2
@@ -442,6 +573,38 @@ claims.record("001-mem-near-DM", f"mem. net to D_M {fmt('memorizing', 'D_M')} vs
 e_wl = per_seed(lambda g: min(g.loc[("memorizing", sg), "nmse"] - g.loc[("generalizing", sg), "nmse"] for sg in mid))
 claims.record("001-WL-structure", f"NMSE(W_L, W_G) σ=1.5/0.47: gen. {fmt('generalizing', 'nmse')} vs mem. "
               f"{fmt('memorizing', 'nmse')} (means over {len(seeds)} seeds)", margin=e_wl)
+e_sv = per_seed(lambda g: min(g.loc[("generalizing", sg), "sv_common"] - g.loc[("memorizing", sg), "sv_common"]
+                              for sg in mid))
+claims.record("001-sv-align", f"mean |cos| of the first {K_SV} singular vectors, σ=1.5/0.47: gen. "
+              f"{fmt('generalizing', 'sv_common')} vs mem. {fmt('memorizing', 'sv_common')} (means over {len(seeds)} "
+              "seeds)", margin=e_sv)
+
+
+def heldout(name, stat, agg):  # a section-1b statistic of one net over its band: t-interval over seeds
+    rows = near[(near.net == name) & near.sigma.isin(band[name])]
+    if rows.empty:
+        return None  # no level of [0.1, 20] where D_M is the worse denoiser: nothing to decide on
+    return Estimate.t_interval(rows.groupby("seed")[stat].agg(agg))
+
+
+near["D_G - D_M"] = -near["D_M - D_G"]
+gen_side = {name: dict(margin=heldout(name, "D_M - D_G", "min"), own_vs_unseen=heldout(name, "own / unseen", "min"))
+            for name in M}  # 001-gauss-vs-mem-heldout's statistics, read for either net
+mem_side = {name: dict(margin=heldout(name, "D_G - D_M", "min"), own_vs_unseen=heldout(name, "own / unseen", "max"))
+            for name in M}  # 001-mem-near-DM-heldout's
+bands_txt = "; ".join(f"{name}: " + (", ".join(f"{sg:.3g}" for sg in b) or "none") for name, b in band.items())
+nm = near.groupby(["net", "sigma"]).mean(numeric_only=True)
+fmt_h = lambda name, k: ", ".join(f"{nm.loc[(name, sg), k]:.3f}" for sg in band[name])  # noqa: E731
+claims.record("001-gauss-vs-mem-heldout", f"bands (σ): {bands_txt}. Generalizing net, held-out inputs: "
+              f"RMSE(net, D_M) - RMSE(net, D_G) {fmt_h('generalizing', 'D_M - D_G')}, own/unseen "
+              f"{fmt_h('generalizing', 'own / unseen')}; memorizing net (wrong world): "
+              f"{fmt_h('memorizing', 'D_M - D_G')} and {fmt_h('memorizing', 'own / unseen')} (means over "
+              f"{len(seeds)} seeds, per band level)",
+              **gen_side["generalizing"], wrong_world=gen_side["memorizing"])
+claims.record("001-mem-near-DM-heldout", f"memorizing net, held-out inputs, band ({bands_txt}): RMSE(net, D_M) - "
+              f"RMSE(net, D_G) {fmt_h('memorizing', 'D_M - D_G')}, "
+              f"own/unseen {fmt_h('memorizing', 'own / unseen')} (means over {len(seeds)} seeds)",
+              **mem_side["memorizing"], wrong_world=mem_side["generalizing"])
 net_slopes = slopes[slopes.denoiser.str.startswith("net")].pivot_table(index="seed", columns="denoiser", values="slope")
 dm_slope = float(slopes.set_index("denoiser").slope["D_M, generalizing"])
 r_min = ident[ident.sigma == min(sigmas)].groupby("denoiser").r.mean()
@@ -450,8 +613,15 @@ claims.record("001-identity", f"{len(seeds)} seeds: log-log slope of r(σ) over 
               f" (D_M {dm_slope:+.2f}); r at σ={min(sigmas):.3g}: " +
               ", ".join(f"{c.split(', ')[1]} {r_min[c]:.2f}" for c in net_slopes),
               slope=Estimate.t_interval(net_slopes.min(axis=1)), dm_slope=dm_slope)
-for k in RMSE_KEYS + ("nmse", "floor", "sv"):
+e_id = Estimate.t_interval(net_slopes["net, generalizing"])
+claims.record("001-identity-gen", f"log-log slope of r(σ) over σ ≤ 0.1, generalizing net {e_id}; memorizing net "
+              f"(contrast) {Estimate.t_interval(net_slopes['net, memorizing'])}; D_M {dm_slope:+.2f}",
+              slope=e_id, wrong_world={"slope": dm_slope})
+for k in RMSE_KEYS + ("nmse", "floor", "sv", "sv_common"):
     claims.number(k, {net: mean.loc[net, k].tolist() for net in M})  # means over seeds, per sigma
+for k in ("D_G", "D_M", "D_M own", "D_M unseen", "own / unseen"):  # section 1b, held-out inputs
+    claims.number(f"heldout {k}", {net: nm.loc[net, k].tolist() for net in M})
+claims.number("heldout band", band)
 claims.number("gap_high", gap.round(6).to_dict("list"))
 claims.number("nmse_adam_vs_closed_form", {str(k): v for k, v in adam_vs_lstsq.items()})
 claims.number("runtime_s", time.time() - t_start)
@@ -471,6 +641,15 @@ say(f"Noise coverage: with P_std = {P_std_wide:g} the largest $D_L$-to-$D_G$ RMS
     f"**{claims.verdict('001-noise-coverage')}** against the declared half. At σ = 1.5 the wider law moves the net's "
     f"RMSE to $D_G$ (training inputs) from {d15[f'P_std = {edm.P_STD:g} (default)']:.3f} (default) to "
     f"{d15[f'P_std = {P_std_wide:g}']:.3f}.")
+MOVED = {"001-rmse-DL-net": ("001-rmse-DL-net-band", "at σ = 0.002 the skip path makes any net linear"),
+         "001-gauss-vs-mem": ("001-gauss-vs-mem-heldout", "on training inputs at σ = 1.5 D_M is the better denoiser, "
+                              "so the old margin rewards any good denoiser"),
+         "001-mem-near-DM": ("001-mem-near-DM-heldout", "the same statistic, now on new images and against unseen ones"),
+         "001-identity": ("001-identity-gen", "the paper's claim is about generalizing nets; D_M is the wrong world")}
+say("What the re-declared rows read: " + "; ".join(
+    f"`{old}` read **{claims.verdict(old)}**, `{new}` reads **{claims.verdict(new)}** ({why})"
+    for old, (new, why) in MOVED.items()) + f". With one k = {K_SV} for both nets, `001-sv-align` is "
+    f"**{claims.verdict('001-sv-align')}**.")
 claims.finish()
 
 # %% [markdown]
@@ -496,4 +675,7 @@ def reading(name, N_):
 
 say("At low noise " + "; ".join(reading(n, N_) for n, N_ in regimes.items()) + ". A share that stays near its "
     "value while $D_M$'s grows as 1/σ means the net neither approaches the identity nor snaps new inputs onto its "
-    f"training images. The test decides on the smaller slope: `001-identity` is **{claims.verdict('001-identity')}**.")
+    f"training images. The superseded test decided on the smaller of the two slopes (`001-identity` read "
+    f"**{claims.verdict('001-identity')}**); the paper's claim is about generalizing nets, so `001-identity-gen` "
+    f"decides on the generalizing net's slope alone, against $D_M$'s as the wrong world: "
+    f"**{claims.verdict('001-identity-gen')}**.")

@@ -274,3 +274,30 @@ def test_a_claim_that_holds_in_its_wrong_world_too_is_not_discriminating(tmp_pat
     assert t.loc["000-a", "verdict"] == "not discriminating"
     assert "in the wrong world (N* constant in d): ratio = 1.1 (would hold too)" in t.loc["000-a", "statistics"]
     assert "in the wrong world (N* constant in d): ratio = 2 (differs)" in t.loc["000-b", "statistics"]
+
+
+def test_superseded_claim_stays_visible_and_is_counted_apart(tmp_path):
+    """A claim whose statistic no longer decides it keeps its reading, shown as 'superseded' and counted apart."""
+    from gendiff.study.ledger import counts_line, ledger_table
+    c = Claims("01_linear_theory", "smoke", tmp_path)
+    with pytest.raises(GendiffError, match="superseded_by must name another claim"):
+        c.declare("000-a", "old", source="s", tests={"m": above(0.0)}, superseded_by="000-a")
+    c.declare("000-a", "old", source="s", tests={"m": above(0.0)}, superseded_by="000-b")
+    c.declare("000-b", "new", source="s", tests={"m": above(0.0)})
+    assert c.record("000-a", "old reading", m=0.3) == "holds"  # the notebook still decides it on its statistic
+    c.record("000-b", "new reading", m=-0.3)
+    c.finish()
+    t = ledger_table(tmp_path, notebooks=["01_linear_theory"]).set_index("id")
+    assert t.loc["000-a", "verdict"] == "superseded" and t.loc["000-b", "verdict"] == "differs"
+    assert t.loc["000-a", "ours"] == "superseded by 000-b; this statistic read 'holds': old reading"
+    assert counts_line(t.reset_index()).startswith("2 declared claims: 1 differ, 1 superseded")
+
+
+def test_superseded_by_an_undeclared_claim_is_an_error(tmp_path):
+    from gendiff.study.ledger import ledger_table
+    c = Claims("01_linear_theory", "smoke", tmp_path)
+    c.declare("000-a", "old", source="s", tests={"m": above(0.0)}, superseded_by="000-typo")
+    c.record("000-a", "", m=1.0)
+    c.finish()
+    with pytest.raises(GendiffError, match="superseded by '000-typo', which no notebook declares"):
+        ledger_table(tmp_path, notebooks=["01_linear_theory"])

@@ -464,3 +464,19 @@ def test_a_registered_denoiser_family_joins_calibration_and_the_denoisers(tmp_pa
     dens = analytic.analytic_denoisers(y, cal, heat)
     assert list(dens) == ["D_G", "D_M", "PSPC-Square", "PSPC-Flex", "smoothed D_M", "D_M of n"]
     assert dens["D_M of n"].y.shape[0] == cal["dm_n"]
+
+
+def test_unseen_images_are_outside_the_training_and_heldout_sets():
+    """The population proxy's images: disjoint from the net's training set (every data part) and from split's
+    held-out images; asking for more than the dataset leaves is one error naming n."""
+    cfg = NetConfig(N=600, dataset="digits", size=8, channels=4, steps=1, data_part=1)
+    y, y_out = cfg.split(100)
+    u = cfg.unseen(200, 100)
+    part0 = NetConfig(N=600, dataset="digits", size=8, channels=4, steps=1).training_set()
+
+    def rows(t):
+        return {tuple(r) for r in t.flatten(1).tolist()}
+
+    assert u.shape[0] == 200 and not rows(u) & rows(y) and not rows(u) & rows(y_out) and not rows(u) & rows(part0)
+    with pytest.raises(GendiffError, match="n=498 is larger than the maximum 497"):
+        cfg.unseen(1797 - 1200 - 100 + 1, 100)

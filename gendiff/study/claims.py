@@ -34,6 +34,9 @@ NOT_DISCRIMINATING = "not discriminating"
 # What a claim is, so the ledger counts them apart: a check of an identity or a theorem (it cannot fail unless the
 # code is wrong), a reproduction of a paper's empirical finding, or our own extension beyond the papers.
 KINDS = ("verification", "reproduction", "extension")
+# A claim whose statistic was found not to decide it, kept (and still computed) so its old reading stays visible
+# beside the claim that now decides it; the ledger counts it apart and not among the verdicts.
+SUPERSEDED = "superseded"
 KNIFE_EDGE = 0.01  # an interval end within 1 % of its threshold: the verdict could flip with a little more noise
 
 
@@ -176,7 +179,8 @@ class Claims:
 
     def declare(self, id: str, claim: str, *, source: str, tests: dict[str, Test], paper: str = "",
                 statistic: str = "", differs: str = "", explains: str | tuple | list = (),
-                kind: str | None = None, over: str | None = None, wrong_world: str = "") -> None:
+                kind: str | None = None, over: str | None = None, wrong_world: str = "",
+                superseded_by: str = "") -> None:
         """Declare a claim before any measurement: its statement, where the paper makes it, the paper's value,
         the statistics (name -> Test) that decide it and what a 'differs' verdict would mean. ``explains``: the ids
         of claims (in any notebook) whose explanation this claim tests; the ledger shows it, with its verdict, on
@@ -185,7 +189,9 @@ class Claims:
         mean with its 95 % t-interval over that replicate (the statistic's description says so, and ``record``
         refuses an Estimate that is not). ``wrong_world``: the plausible world in which the claim is false (e.g. "a
         constant N*"); ``record`` then needs what the statistics read there, and a claim whose tests hold in both
-        worlds is recorded as 'not discriminating', not 'holds'."""
+        worlds is recorded as 'not discriminating', not 'holds'. ``superseded_by``: the id of the claim that now
+        decides this one on a better statistic; this row is still computed and shown with what it reads, as
+        'superseded', and counted apart."""
         if self._measured:
             raise GendiffError(f"claim {id!r} declared after a measurement was recorded in {self.notebook}: "
                                "declare every claim before computing anything")
@@ -198,6 +204,8 @@ class Claims:
         explains = [explains] if isinstance(explains, str) else list(explains)
         if not all(isinstance(e, str) and e and e != id for e in explains):
             raise GendiffError(f"claim {id!r}: explains must name other claims by id, got {explains!r}")
+        if not isinstance(superseded_by, str) or superseded_by == id:
+            raise GendiffError(f"claim {id!r}: superseded_by must name another claim by id, got {superseded_by!r}")
         if over is not None and (not isinstance(over, str) or not over):
             raise GendiffError(f"claim {id!r}: over must name the replicates, e.g. 'seeds', got {over!r}")
         if over:
@@ -206,7 +214,8 @@ class Claims:
         self.declared[id] = dict(id=id, claim=claim, source=source, paper=paper, statistic=statistic,
                                  differs=differs, tests={k: str(t) for k, t in tests.items()}, explains=explains,
                                  **({"kind": kind} if kind else {}), **({"over": over} if over else {}),
-                                 **({"wrong_world": wrong_world} if wrong_world else {}))
+                                 **({"wrong_world": wrong_world} if wrong_world else {}),
+                                 **({"superseded_by": superseded_by} if superseded_by else {}))
         self._tests = getattr(self, "_tests", {})
         self._tests[id] = tests
         self.save()
@@ -364,10 +373,13 @@ def claim_rows(result: dict) -> list[dict]:
             stats += f"; in the wrong world ({dec.get('wrong_world', '')}): " + "; ".join(
                 f"{k} = {Estimate(**v) if v else 'not measured'}" for k, v in rec["wrong_world"].items()) + \
                 f" ({'would hold too' if rec['wrong_world_verdict'] == HOLDS else rec['wrong_world_verdict']})"
+        verdict, ours = (rec["verdict"], rec["ours"]) if rec else ("not recorded", "")
+        if rec and dec.get("superseded_by"):
+            ours = f"superseded by {dec['superseded_by']}; this statistic read '{verdict}': {ours}"
+            verdict = SUPERSEDED
         rows.append(dict(id=dec["id"], source=dec["source"], claim=dec["claim"], paper=dec["paper"],
                          test="; ".join(f"{k} {t}" for k, t in dec["tests"].items()), differs=dec["differs"],
-                         ours=note + (rec["ours"] if rec else ""), statistics=stats,
-                         verdict=rec["verdict"] if rec else "not recorded", notebook=result.get("notebook", ""),
+                         ours=note + ours, statistics=stats, verdict=verdict, superseded_by=dec.get("superseded_by", ""), notebook=result.get("notebook", ""),
                          explains=list(dec.get("explains", [])), kind=dec.get("kind", ""),
                          knife_edge=", ".join(knife_edges(dec, rec))))
     return rows

@@ -10,7 +10,7 @@ from .io import committed_results_dir
 
 # One colour per verdict, for tables and plots (the site's CSS uses the same hues).
 VERDICT_COLOURS = {"holds": "#4c9a4c", "differs": "#d08c2c", "inconclusive": "#d8d860",
-                   "not discriminating": "#7f8fc8", "not run": "#bbbbbb", "not recorded": "#cc3333"}
+                   "not discriminating": "#7f8fc8", "superseded": "#9a9a9a", "not run": "#bbbbbb", "not recorded": "#cc3333"}
 
 COLUMNS = ["id", "kind", "source", "claim", "paper", "test", "ours", "statistics", "verdict", "knife_edge", "notebook",
            "tested_by"]
@@ -38,6 +38,9 @@ def ledger_table(results_dir: Path | None = None, notebooks: list[str] | None = 
     complete = all(r["verdict"] != "not run" for r in rows)
     tested_by = {}
     for r in rows:
+        if r.get("superseded_by") and r["superseded_by"] not in ids and complete:
+            raise GendiffError(f"claim {r['id']!r} ({r['notebook']}) says it is superseded by {r['superseded_by']!r}, "
+                               "which no notebook declares: fix the id in its declare(superseded_by=...)")
         for target in r.get("explains", []):
             if target not in ids and complete:
                 raise GendiffError(f"claim {r['id']!r} ({r['notebook']}) says it explains {target!r}, which no "
@@ -59,7 +62,7 @@ def _verdict(r) -> str:
 
 def counts_line(t) -> str:
     """'68 declared claims: 50 hold, 15 differ, 3 inconclusive', then the same by kind where kinds are declared."""
-    order = ["holds", "differs", "inconclusive", "not discriminating", "not recorded", "not run"]
+    order = ["holds", "differs", "inconclusive", "not discriminating", "superseded", "not recorded", "not run"]
 
     def count(sub):
         c = sub.verdict.value_counts()
