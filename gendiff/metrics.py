@@ -71,6 +71,24 @@ def denoiser_mse(D, z: torch.Tensor, sigma, ref: torch.Tensor, *, batch_size: in
 
 
 @torch.no_grad()
+def departure_cosine(A, B, ref, inputs: list, *, band: tuple[float, float] | None = None) -> float:
+    """How alike two denoisers depart from a reference: the cosine between A(z) - ref(z) and B(z) - ref(z), all
+    inputs (z, sigma) of ``inputs`` (e.g. ``analytic.forward_inputs``) with sigma in ``band`` stacked into one
+    vector each. 1: the same departure; 0: unrelated ones; -1: opposite. Ours, beside Niedoba et al. 2025's Fig. 2
+    ratio of MSEs, which cannot tell a shared departure from two of a similar size."""
+    dot = na = nb = 0.0
+    for z, s in inputs:
+        if band is not None and not band[0] <= float(s) <= band[1]:
+            continue
+        r = flat(ref(z, s)).double()
+        a, b = flat(A(z, s)).double() - r, flat(B(z, s)).double() - r
+        dot, na, nb = dot + float((a * b).sum()), na + float((a * a).sum()), nb + float((b * b).sum())
+    if na == 0 or nb == 0:
+        raise GendiffError("departure_cosine: no input in the band, or a denoiser equal to the reference there")
+    return dot / math.sqrt(na * nb)
+
+
+@torch.no_grad()
 @torch.no_grad()
 def noise_removed(D, x: torch.Tensor, sigma: float, *, generator=None, batch_size: int = 512) -> float:
     """rms(D(z) - z) / sigma for z = x + sigma * eps: the share of the noise the denoiser removes (after Li et al. 2024,

@@ -318,3 +318,32 @@ def test_foreground_pixels_are_where_the_training_images_vary():
     assert foreground_pixels(y, 0.9).sum() == 4  # only the varying pixels pass a high quantile
     with pytest.raises(GendiffError, match="quantile must be in"):
         foreground_pixels(y, 1.0)
+
+
+def test_departure_cosine_by_hand_and_learned_part_of_any_denoiser():
+    """departure_cosine: 1 for the same departure, -1 for the opposite one, the hand value for two given ones, and
+    only the band's inputs count; LearnedPart splits any denoiser as D - c_skip x (EDM's c_skip at SIGMA_DATA)."""
+    from gendiff.denoisers.net import LearnedPart
+    from gendiff.metrics import departure_cosine
+
+    class Shift(torch.nn.Module):  # D(z) = z + v: departs from the identity by v at every input
+        def __init__(self, v):
+            super().__init__()
+            self.v = v
+
+        def forward(self, z, s):
+            return z + self.v
+
+    ident = Shift(torch.zeros(1, 1, 2, 2))
+    u, w = torch.tensor([1.0, 0, 0, 0]).reshape(1, 1, 2, 2), torch.tensor([1.0, 1, 0, 0]).reshape(1, 1, 2, 2)
+    inputs = [(torch.randn(3, 1, 2, 2), s) for s in (0.05, 1.0, 30.0)]
+    assert departure_cosine(Shift(u), Shift(2 * u), ident, inputs) == pytest.approx(1.0)
+    assert departure_cosine(Shift(u), Shift(-u), ident, inputs) == pytest.approx(-1.0)
+    assert departure_cosine(Shift(u), Shift(w), ident, inputs) == pytest.approx(1 / math.sqrt(2))
+    with pytest.raises(GendiffError, match="no input in the band"):
+        departure_cosine(Shift(u), Shift(w), ident, inputs, band=(2.0, 3.0))
+    y = torch.randn(20, 1, 2, 2)
+    G = GaussianDenoiser.from_data(y)
+    x, s = torch.randn(4, 1, 2, 2), 0.7
+    c_skip = edm.SIGMA_DATA**2 / (s**2 + edm.SIGMA_DATA**2)
+    assert torch.allclose(LearnedPart(G)(x, s), G(x, s) - c_skip * x, atol=1e-6)

@@ -40,16 +40,17 @@ class EDMPrecond(Denoiser):
 class LearnedPart(Denoiser):
     """D(x; sigma) - c_skip(sigma) x for an EDMPrecond D: the learned network without the skip path. Its Jacobian is
     D's minus c_skip I; at small sigma c_skip -> 1 and that identity alone makes D's sensitivity map one pixel wide
-    (Niedoba et al. 2025's eq. 8 is the full D's; notebook 09 shows both)."""
+    (Niedoba et al. 2025's eq. 8 is the full D's; notebook 09 shows both). Any other Denoiser (D_G, D_M) splits the
+    same way, with EDM's c_skip at its sigma_data (default SIGMA_DATA): the control a net's term is read against."""
 
     name = "network without skip"
 
-    def __init__(self, net: EDMPrecond):
+    def __init__(self, net: Denoiser):
         super().__init__()
         self.net = net
 
     def denoise(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        c_skip = preconditioning(sigma.to(torch.float32), self.net.sigma_data)[0]
+        c_skip = preconditioning(sigma.to(torch.float32), getattr(self.net, "sigma_data", SIGMA_DATA))[0]
         return self.net(x, sigma) - _bcast(c_skip, x).to(x.dtype) * x
 
 
