@@ -653,6 +653,28 @@ say("What the re-declared rows read: " + "; ".join(
 claims.finish()
 
 # %% [markdown]
+# **Reading, on new images.** Rendered from this run's numbers: where in the band each held-out row is decided, and
+# how far apart the references themselves are there (a margin is only as telling as the gap between $D_M$ and $D_G$).
+
+# %%
+def where_decided(name, stat):  # a held-out statistic of one net per band level (means over seeds)
+    return ", ".join(f"{nm.loc[(name, sg), stat]:+.3f} at σ = {sg:.3g}" for sg in band[name])
+
+
+clean_ho = refd[(refd.to == "clean") & (refd.seed == seed)].groupby(["net", "sigma", "of"]).rmse.mean()
+s_gen = nm.loc["generalizing"].loc[band["generalizing"], "D_M - D_G"].idxmin()
+gap_ref = clean_ho[("generalizing", s_gen, "D_M")] - clean_ho[("generalizing", s_gen, "D_G")]
+say(f"Generalizing net, RMSE(net, $D_M$) − RMSE(net, $D_G$) on new images: {where_decided('generalizing', 'D_M - D_G')}. "
+    f"The smallest, which decides `001-gauss-vs-mem-heldout` (**{claims.verdict('001-gauss-vs-mem-heldout')}**), is at "
+    f"σ = {s_gen:.3g}, where $D_M$ is the worse denoiser of the new images by only {gap_ref:.4f} in RMSE to the clean "
+    f"image ($D_G$ {clean_ho[('generalizing', s_gen, 'D_G')]:.3f}, $D_M$ {clean_ho[('generalizing', s_gen, 'D_M')]:.3f}). "
+    f"Its own/unseen ratio: {where_decided('generalizing', 'own / unseen')}. The memorizing net's own/unseen ratio: "
+    f"{where_decided('memorizing', 'own / unseen')}, and its RMSE(net, $D_G$) − RMSE(net, $D_M$): "
+    f"{where_decided('memorizing', 'D_G - D_M')}: on new images it is pulled to its own training images where the ratio "
+    f"is well below 1, and not where it is near 1 (`001-mem-near-DM-heldout` "
+    f"**{claims.verdict('001-mem-near-DM-heldout')}**).")
+
+# %% [markdown]
 # **Reading, identity at low noise.** Rendered from this run's numbers: the two nets' slopes are read separately,
 # since the declared test decides on the smaller one.
 
