@@ -208,7 +208,7 @@ def net_config(N, s_, **kw):  # the nets of notebook 03 (and, with P_std=..., se
 M = {}
 for name, N in regimes.items():
     cfg = net_config(N, seed)
-    net, info = get_model(cfg, device="cpu")
+    net, info = get_model(cfg)
     y, y_out = cfg.split(n_eval)
     M[name] = dict(N=N, net=net, y=y, y_out=y_out, G=GaussianDenoiser.from_data(y), E=EmpiricalDenoiser(y))
     k_ref = min(n_ref, N)  # D_M on k_ref of its training images, and on as many real images it never saw
@@ -219,7 +219,7 @@ nets = {(name, seed): m["net"] for name, m in M.items()}
 
 def net_of(name, s_):  # the trained net of a regime at a training seed, loaded from the cache once
     if (name, s_) not in nets:
-        nets[name, s_] = get_model(net_config(M[name]["N"], s_), device="cpu")[0]
+        nets[name, s_] = get_model(net_config(M[name]["N"], s_))[0]
     return nets[name, s_]
 
 # %% [markdown]
@@ -479,7 +479,7 @@ slopes.groupby("denoiser").slope.agg(["mean", "min", "max", "count"]).round(2)  
 wide_rows = []
 gm = M["generalizing"]
 for s_ in tqdm(seeds, desc="wide noise law (training seeds)"):
-    net_w, info_w = get_model(net_config(N_gen, s_, P_std=P_std_wide), device="cpu")
+    net_w, info_w = get_model(net_config(N_gen, s_, P_std=P_std_wide))
     wide_rows += distillation_rows(net_config(N_gen, s_, P_std=P_std_wide), net_w, gm, s_, f"P_std = {P_std_wide:g}")[0]
 cover = pd.concat([dist[dist.net == "generalizing"].assign(net=f"P_std = {edm.P_STD:g} (default)"),
                    pd.DataFrame(wide_rows)])

@@ -179,10 +179,10 @@ def half(N, c, st, part, snaps=()):
 
 def early_stopped(cfg):
     """The snapshot with the lowest EDM loss on held-out images (no D_G needed)."""
-    losses = {s: heldout_edm_loss(get_model(cfg, device="cpu", snapshot=s)[0], y_out, seed=stream_seed(seed, "heldout-loss"))
+    losses = {s: heldout_edm_loss(get_model(cfg, snapshot=s)[0], y_out, seed=stream_seed(seed, "heldout-loss"))
               for s in cfg.snapshots}
     best = min(losses, key=losses.get)
-    return get_model(cfg, device="cpu", snapshot=best)[0], best
+    return get_model(cfg, snapshot=best)[0], best
 
 
 settings = {  # name -> (config of half A, of half B, early stop?)
@@ -211,7 +211,7 @@ for s in tqdm(seeds, desc="training seeds"):
             (Da, sa), (Db, sb) = early_stopped(cfg_a), early_stopped(cfg_b)
             snap_a, snap_b = sa, sb
         else:
-            (Da, _), (Db, _) = get_model(cfg_a, device="cpu"), get_model(cfg_b, device="cpu")
+            (Da, _), (Db, _) = get_model(cfg_a), get_model(cfg_b)
             sa = sb = cfg_a.steps
             snap_a = snap_b = None  # the final weights
         xa, xb = net_samples(cfg_a, Da, x_T, snapshot=snap_a), net_samples(cfg_b, Db, x_T, snapshot=snap_b)  # cached

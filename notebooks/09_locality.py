@@ -143,7 +143,7 @@ sigmas = edm.sigma_grid(n_sigmas).tolist()
 x_T = initial_noise(n_reverse, tuple(data.shape[1:]), seed)
 E = EmpiricalDenoiser(y)
 fwd = analytic.forward_inputs(y[:n_eval], sigmas, seed=stream_seed(seed, "eval"))
-nets = {c: get_model(cfg, device="cpu")[0] for c, cfg in cfgs.items()}
+nets = {c: get_model(cfg)[0] for c, cfg in cfgs.items()}
 
 # %% [markdown]
 # ## 1 · Network vs $D_M$ over the noise level
@@ -175,7 +175,7 @@ fig.tight_layout()
 # %%
 mlp_cfg = NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, arch="mlp", channels=mlp_width,
                     layers_per_block=mlp_depth, steps=steps, seed=seed)
-mlp, _ = get_model(mlp_cfg, device="cpu")
+mlp, _ = get_model(mlp_cfg)
 curves["MLP"] = dict(fwd=analytic.mse_to(mlp, {"D_M": E}, fwd)["D_M"])
 print("parameters:", {**{f"U-Net c={c}": n_params(n) for c, n in nets.items()}, "MLP": n_params(mlp)})
 fig, ax = plt.subplots(figsize=(6.5, 4))

@@ -118,7 +118,7 @@ clf = get_classifier()[0] if dataset in LABELLED and size == 16 else None  # fea
 results, cals, dens_of = {}, {}, {}
 for c in tqdm(channel_bases, desc="nets"):
     cfg = cfgs[c]
-    net, _ = get_model(cfg, device="cpu")
+    net, _ = get_model(cfg)
     heat = analytic.heatmaps(cfg, net, y[:n_heat], sigmas, seed=seed)
     cals[c] = analytic.calibrated(cfg, net, y, y_out, sigmas, heat, seed=seed)
     dens_of[c] = dens = analytic.analytic_denoisers(y, cals[c], heat)

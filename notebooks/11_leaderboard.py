@@ -121,7 +121,7 @@ clf = get_classifier()[0] if dataset in LABELLED and size == 16 else None  # fea
 rows = []
 for c, N in tqdm(zoo, desc="zoo"):
     cfg = NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed)
-    net, _ = get_model(cfg, device="cpu")
+    net, _ = get_model(cfg)
     y, y_out = cfg.split(n_cal)  # training images; held-out ones calibrate
     analytic.check_disjoint(y[:n_eval], y_out)  # scored on inputs the calibration never saw
     heat = analytic.heatmaps(cfg, net, y[:n_heat], sigmas, seed=seed)

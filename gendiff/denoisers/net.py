@@ -26,11 +26,14 @@ class EDMPrecond(Denoiser):
         if self.shape is not None and tuple(x.shape[1:]) != self.shape:
             raise GendiffError(f"this net takes inputs of shape (B, {', '.join(map(str, self.shape))}), got "
                                f"{tuple(x.shape)}")
-        c_skip, c_out, c_in, c_noise = preconditioning(sigma.to(torch.float32), self.sigma_data)
-        b = lambda t: _bcast(t, x)  # noqa: E731
-        w = next(self.model.parameters(), None)  # the net runs in its weights' dtype; x's dtype comes back
-        F_x = self.model((b(c_in) * x).to(w.dtype if w is not None else x.dtype), c_noise)
-        return b(c_skip) * x + b(c_out) * F_x.to(x.dtype)
+        # the net runs on its weights' device and in their dtype; the output comes back on x's device and in x's dtype,
+        # so a net trained on a GPU serves data kept on the CPU (on one device the moves are no-ops)
+        w = next(self.model.parameters(), None)
+        x_in = x.to(w.device) if w is not None else x
+        c_skip, c_out, c_in, c_noise = preconditioning(sigma.to(device=x_in.device, dtype=torch.float32), self.sigma_data)
+        b = lambda t: _bcast(t, x_in)  # noqa: E731
+        F_x = self.model((b(c_in) * x_in).to(w.dtype if w is not None else x.dtype), c_noise)
+        return (b(c_skip) * x_in + b(c_out) * F_x.to(x.dtype)).to(x.device)
 
     def learned_part(self) -> "LearnedPart":
         """The network's own term c_out F(c_in x, c_noise) = D(x; sigma) - c_skip x, as a Denoiser."""
