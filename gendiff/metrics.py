@@ -57,7 +57,6 @@ def score_field_rmse(D1, D2, x: torch.Tensor, sigma: float, *, generator=None, b
 
 
 @torch.no_grad()
-@torch.no_grad()
 def denoiser_mse(D, z: torch.Tensor, sigma, ref: torch.Tensor, *, batch_size: int = 256) -> float:
     """Mean squared difference per pixel between D(z; sigma) and a reference output ``ref`` of the same inputs
     (Niedoba et al.'s comparison of a denoiser with a network, on forward- or reverse-process inputs z)."""
@@ -88,7 +87,6 @@ def departure_cosine(A, B, ref, inputs: list, *, band: tuple[float, float] | Non
     return dot / math.sqrt(na * nb)
 
 
-@torch.no_grad()
 @torch.no_grad()
 def noise_removed(D, x: torch.Tensor, sigma: float, *, generator=None, batch_size: int = 512) -> float:
     """rms(D(z) - z) / sigma for z = x + sigma * eps: the share of the noise the denoiser removes (after Li et al. 2024,

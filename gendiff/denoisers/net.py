@@ -30,7 +30,8 @@ class EDMPrecond(Denoiser):
         # so a net trained on a GPU serves data kept on the CPU (on one device the moves are no-ops)
         w = next(self.model.parameters(), None)
         x_in = x.to(w.device) if w is not None else x
-        c_skip, c_out, c_in, c_noise = preconditioning(sigma.to(device=x_in.device, dtype=torch.float32), self.sigma_data)
+        c_skip, c_out, c_in, c_noise = preconditioning(sigma.to(device=x_in.device, dtype=torch.float32),
+                                                       self.sigma_data)
         b = lambda t: _bcast(t, x_in)  # noqa: E731
         F_x = self.model((b(c_in) * x_in).to(w.dtype if w is not None else x.dtype), c_noise)
         return (b(c_skip) * x_in + b(c_out) * F_x.to(x.dtype)).to(x.device)

@@ -379,7 +379,8 @@ def claim_rows(result: dict) -> list[dict]:
             verdict = SUPERSEDED
         rows.append(dict(id=dec["id"], source=dec["source"], claim=dec["claim"], paper=dec["paper"],
                          test="; ".join(f"{k} {t}" for k, t in dec["tests"].items()), differs=dec["differs"],
-                         ours=note + ours, statistics=stats, verdict=verdict, superseded_by=dec.get("superseded_by", ""), notebook=result.get("notebook", ""),
+                         ours=note + ours, statistics=stats, verdict=verdict,
+                         superseded_by=dec.get("superseded_by", ""), notebook=result.get("notebook", ""),
                          explains=list(dec.get("explains", [])), kind=dec.get("kind", ""),
                          knife_edge=", ".join(knife_edges(dec, rec))))
     return rows

@@ -10,7 +10,8 @@ from .io import committed_results_dir
 
 # One colour per verdict, for tables and plots (the site's CSS uses the same hues).
 VERDICT_COLOURS = {"holds": "#4c9a4c", "differs": "#d08c2c", "inconclusive": "#d8d860",
-                   "not discriminating": "#7f8fc8", "superseded": "#9a9a9a", "not run": "#bbbbbb", "not recorded": "#cc3333"}
+                   "not discriminating": "#7f8fc8", "superseded": "#9a9a9a", "not run": "#bbbbbb",
+                   "not recorded": "#cc3333"}
 
 COLUMNS = ["id", "kind", "source", "claim", "paper", "test", "ours", "statistics", "verdict", "knife_edge", "notebook",
            "tested_by"]
