@@ -70,22 +70,31 @@ class Family:
     table: str = ""
 
 
+# D_M with a calibrated temperature per sigma: the same freedom as PSPC-Square's size per sigma (ours), so that the
+# patch composites are compared with D_M at equal freedom (tau = 1 is D_M itself).
+TEMPERATURES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+TEMPERED_DM = Family("tempered D_M", "tau", lambda y, heat, s, v: TemperedEmpiricalDenoiser(y, v),
+                     lambda side: TEMPERATURES)
+# ELS as Kamb & Ganguli 2025 define it (circular padding: wrapped queries, wholly-inside training patches); its key
+# differs from the zero-padded machine's, so calibrations cached for one are never served for the other.
+ELS_AUTHORS = Family("ELS", "els_circ", lambda y, heat, s, v: ELSDenoiser(y, v, padding="circular"), els_sizes,
+                     n_inputs=8)
+# Our zero-padded variant (every position's patch, padding included), which notebooks 10-11 used until the
+# authors' definition was built: not registered by default; ``register(ELS_ZERO_PADDED)`` adds it beside.
+ELS_ZERO_PADDED = Family("ELS (zero padding, ours)", "els", lambda y, heat, s, v: ELSDenoiser(y, v), els_sizes,
+                         n_inputs=8)
+
 FAMILIES: list[Family] = [
     Family("PSPC-Square", "square", lambda y, heat, s, v: PSPCSquare(y, v), square_sizes),
     Family("PSPC-Flex", "flex", lambda y, heat, s, v: PSPCFlex(y, heat, s, v), lambda side: FLEX_LAMBDAS),
     Family("smoothed D_M", "alpha", lambda y, heat, s, v: SmoothedEmpiricalDenoiser(y, v, n_draws=8),
            lambda side: SMOOTH_ALPHAS, per_sigma=False, table="smoothed"),
-    Family("ELS", "els", lambda y, heat, s, v: ELSDenoiser(y, v), els_sizes, n_inputs=8),
+    ELS_AUTHORS,
+    TEMPERED_DM,
 ]
+ELS_KEYS = ("els", "els_circ")  # the ELS families: the costliest, calibrated on the first n_els inputs
 
-
-# D_M with a calibrated temperature per sigma: the same freedom as PSPC-Square's size per sigma (ours; not registered
-# by default: a notebook registers it with ``register(TEMPERED_DM)`` to compare the patch composites at equal freedom)
-TEMPERATURES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
-TEMPERED_DM = Family("tempered D_M", "tau", lambda y, heat, s, v: TemperedEmpiricalDenoiser(y, v),
-                     lambda side: TEMPERATURES)
-
-_KEY_ORDER = ["square", "flex", "els", "alpha"]  # the digest's order of the built-in keys (cached results keep theirs)
+_KEY_ORDER = ["square", "flex", "els", "alpha", "els_circ", "tau"]  # the digest's order of the keys
 
 
 def register(family: Family) -> None:
@@ -107,13 +116,13 @@ def calibrated(cfg, net, y: torch.Tensor, x_cal: torch.Tensor, sigmas, heat: tor
     MSE table}}; cached with the net."""
     sigmas = [float(s) for s in sigmas]
     side = y.shape[-1]
-    families = [f for f in FAMILIES if els or f.key != "els"]
+    families = [f for f in FAMILIES if els or f.key not in ELS_KEYS]
 
     def compute():
         g = torch.Generator().manual_seed(seed)
         out = {"sigmas": sigmas, "tables": {}}
         for f in families:
-            n = n_els if f.key == "els" else f.n_inputs
+            n = n_els if f.key in ELS_KEYS else f.n_inputs
             best, t = calibrate(lambda v, f=f: f.build(y, heat, sigmas, v), f.candidates(side), net,
                                 x_cal if n is None else x_cal[:n], sigmas, generator=g)
             out["tables"][f.table or f.key] = t
@@ -179,7 +188,7 @@ def reverse_inputs(net, x_T: torch.Tensor, num_steps: int = 18) -> list:
 
 # The ELS machine compares every query patch with every patch of every training image at every position (N H W of
 # them): it is scored on the first few inputs of each batch only (its MSE is noisier, not biased).
-EVAL_LIMITS = {"ELS": 8}
+EVAL_LIMITS = {"ELS": 8, "ELS (zero padding, ours)": 8}
 
 
 @torch.no_grad()

@@ -52,6 +52,11 @@ n_samples = 8
 # it: pixel RMSE for `002-leaderboard-samples`, 1 − SSIM for `002-leaderboard-samples-ssim` (declared before either
 # was computed with SSIM). The wrong world for both: a global denoiser (D_G, D_M, smoothed D_M) whose samples are
 # nearer the net's than every local one's.
+#
+# *Declared after a referee read, before the run that decides it:* the candidates now include $D_M$ with a
+# temperature calibrated per σ (`tempered D_M`, a global denoiser with the same per-σ freedom as the patch sizes), and
+# ELS is the authors' definition (circular padding). `002-leaderboard-memorizing-equal` tests an explanation of the
+# memorizing row: that it differed because the patch composites had a calibrated knob per σ and $D_M$ none.
 
 # %%
 from gendiff.study import Claims, Estimate, above, below, between, say
@@ -62,19 +67,28 @@ claims.declare("002-leaderboard-mid", "A local analytic denoiser (PSPC or ELS) e
                "the mid band", source="ours, after Niedoba et al. 2025", paper="(beyond the papers)",
                statistic="margin: smallest (over generalizing nets) ratio of the best non-local to the best local MSE "
                          "in the mid band [0.3, 3]", tests={"margin": above(1.0)},
-               differs="a global denoiser (D_G, D_M, smoothed D_M) explains some generalizing net better")
+               differs="a global denoiser (D_G, D_M, smoothed or tempered D_M) explains some generalizing net better",
+               kind="extension")
 claims.declare("002-leaderboard-samples", "A local analytic denoiser gives the samples nearest the net's",
                source="ours, after Niedoba et al. 2025", paper="(beyond the papers)",
                statistic="margin: the same ratio for the pixel RMSE of samples from shared noise",
-               tests={"margin": above(1.0)}, differs="a global denoiser's samples are nearer")
+               tests={"margin": above(1.0)}, differs="a global denoiser's samples are nearer", kind="extension")
 claims.declare("002-leaderboard-samples-ssim", "A local analytic denoiser gives the samples structurally nearest the "
                "net's (SSIM)", source="ours, after Niedoba et al. 2025", paper="(beyond the papers)",
                statistic="margin: the same ratio for 1 - SSIM (Wang et al. 2004) between samples from shared noise",
-               tests={"margin": above(1.0)}, differs="a global denoiser's samples are structurally nearer")
+               tests={"margin": above(1.0)}, differs="a global denoiser's samples are structurally nearer",
+               kind="extension")
 claims.declare("002-leaderboard-memorizing", "For a memorizing net D_M is (near) the best mid-band explanation",
                source="ours, after Niedoba et al. 2025", paper="(beyond the papers)",
                statistic="ratio: D_M's mid-band MSE / the best analytic denoiser's (memorizing nets, worst)",
-               tests={"ratio": below(1.2)}, differs="even a memorizing net is better explained by a patch composite")
+               tests={"ratio": below(1.2)}, differs="even a memorizing net is better explained by a patch composite",
+               kind="extension")
+claims.declare("002-leaderboard-memorizing-equal", "For a memorizing net, D_M given the same per-sigma freedom (a "
+               "temperature) is (near) the best mid-band explanation", source="ours: tests the explanation of "
+               "002-leaderboard-memorizing", paper="(beyond the papers)", kind="extension",
+               statistic="ratio: tempered D_M's mid-band MSE / the best analytic denoiser's (memorizing nets, worst)",
+               tests={"ratio": below(1.2)}, explains="002-leaderboard-memorizing",
+               differs="even at equal freedom a patch composite explains the memorizing net better than D_M")
 
 # %%
 import time
@@ -107,7 +121,7 @@ clf = get_classifier()[0] if dataset in LABELLED and size == 16 else None  # fea
 rows = []
 for c, N in tqdm(zoo, desc="zoo"):
     cfg = NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed)
-    net, _ = get_model(cfg, device="cpu")
+    net, _ = get_model(cfg)
     y, y_out = cfg.split(n_cal)  # training images; held-out ones calibrate
     analytic.check_disjoint(y[:n_eval], y_out)  # scored on inputs the calibration never saw
     heat = analytic.heatmaps(cfg, net, y[:n_heat], sigmas, seed=seed)
@@ -188,6 +202,11 @@ claims.record("002-leaderboard-memorizing", "memorizing net, mid band: D_M " +
               ", ".join(f"{board.loc[(n, 'D_M'), 'mid [0.3,3]']:.4f} vs best {board.loc[n]['mid [0.3,3]'].min():.4f}"
                         for n in mem),
               ratio=max(board.loc[(n, "D_M"), "mid [0.3,3]"] / board.loc[n]["mid [0.3,3]"].min() for n in mem)
+              if mem else float("nan"))
+claims.record("002-leaderboard-memorizing-equal", "memorizing net, mid band: tempered D_M " +
+              ", ".join(f"{board.loc[(n, 'tempered D_M'), 'mid [0.3,3]']:.4f} vs best "
+                        f"{board.loc[n]['mid [0.3,3]'].min():.4f} ({winners.loc[n, 'mid [0.3,3]']})" for n in mem),
+              ratio=max(board.loc[(n, "tempered D_M"), "mid [0.3,3]"] / board.loc[n]["mid [0.3,3]"].min() for n in mem)
               if mem else float("nan"))
 claims.number("winners", winners.reset_index().to_dict("records"))
 claims.number("runtime_s", time.time() - t_start)

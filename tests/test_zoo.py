@@ -383,7 +383,7 @@ def test_cached_mse_samples_and_distillation_equal_the_direct_computation_and_lo
     net, _ = get_model(cfg, progress=False, device="cpu")
     y = cfg.training_set()
     sigmas = [0.1, 1.0]
-    cal = {"sigmas": sigmas, "square": [3, 5], "flex": [0.5, 0.5], "els": [3, 5], "alpha": 0.1}
+    cal = {"sigmas": sigmas, "square": [3, 5], "flex": [0.5, 0.5], "els_circ": [3, 5], "alpha": 0.1, "tau": [1.0, 2.0]}
     heat = torch.rand(2, 8, 8, 8, 8, generator=torch.Generator().manual_seed(0))
     dens = analytic.analytic_denoisers(y, cal, heat)
     inputs = analytic.forward_inputs(y[:3], sigmas, seed=1)
@@ -462,7 +462,8 @@ def test_a_registered_denoiser_family_joins_calibration_and_the_denoisers(tmp_pa
     assert cal["dm_n"] in (4, 8) and set(cal["tables"]["dm_n"][1.0]) == {4, 8}
     assert cal["square"] == base_cal["square"]
     dens = analytic.analytic_denoisers(y, cal, heat)
-    assert list(dens) == ["D_G", "D_M", "PSPC-Square", "PSPC-Flex", "smoothed D_M", "D_M of n"]
+    assert list(dens) == ["D_G", "D_M", "PSPC-Square", "PSPC-Flex", "smoothed D_M", "tempered D_M", "D_M of n"]
+    assert "ELS" not in dens and "els_circ" not in cal  # els=False skips the authors' ELS too
     assert dens["D_M of n"].y.shape[0] == cal["dm_n"]
 
 
@@ -480,3 +481,24 @@ def test_unseen_images_are_outside_the_training_and_heldout_sets():
     assert u.shape[0] == 200 and not rows(u) & rows(y) and not rows(u) & rows(y_out) and not rows(u) & rows(part0)
     with pytest.raises(GendiffError, match="n=498 is larger than the maximum 497"):
         cfg.unseen(1797 - 1200 - 100 + 1, 100)
+
+
+def test_the_built_in_ELS_is_the_authors_and_ours_is_kept_apart(tmp_path, monkeypatch):
+    """The ELS that notebooks 10-11 calibrate is Kamb & Ganguli's (circular padding), under a key of its own; the
+    zero-padded machine is our variant, registered only on request, and a calibration cached for one is never
+    served for the other (the wrong world: a stale zero-padded schedule read as the authors')."""
+    from gendiff import analytic
+
+    monkeypatch.setenv("GENDIFF_CACHE", str(tmp_path))
+    monkeypatch.setattr(analytic, "FAMILIES", list(analytic.FAMILIES))
+    monkeypatch.setattr(analytic, "_KEY_ORDER", list(analytic._KEY_ORDER))
+    y = NetConfig(**TINY).training_set()
+    heat = torch.rand(2, 8, 8, 8, 8, generator=torch.Generator().manual_seed(0))
+    cal = {"sigmas": [0.1, 1.0], "els_circ": [3, 5]}
+    dens = analytic.analytic_denoisers(y, cal, heat)
+    assert dens["ELS"].padding == "circular" and "ELS (zero padding, ours)" not in dens
+    analytic.register(analytic.ELS_ZERO_PADDED)
+    both = analytic.analytic_denoisers(y, {**cal, "els": [3, 5]}, heat)
+    assert both["ELS (zero padding, ours)"].padding == "zeros" and both.key != dens.key
+    x = torch.randn(2, 1, 8, 8)
+    assert not torch.allclose(both["ELS"](x, 1.0), both["ELS (zero padding, ours)"](x, 1.0))

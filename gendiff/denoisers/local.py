@@ -56,8 +56,8 @@ def els_denoise(z: torch.Tensor, y: torch.Tensor, s: int, sigma: torch.Tensor, *
 
 class ELSDenoiser(Denoiser):
     """The ELS machine (Kamb & Ganguli 2025) with patch size schedule(sigma) (odd; an int or a Schedule) and the
-    boundary ``padding`` of ``els_denoise``: "circular" is the authors' definition, "zeros" (the default, which the
-    committed notebooks 10-11 use) is ours."""
+    boundary ``padding`` of ``els_denoise``: "circular" is the authors' definition (analytic's built-in ELS family,
+    which notebooks 10-11 calibrate); "zeros" (the default here, ``analytic.ELS_ZERO_PADDED``) is our variant."""
 
     name = "ELS"
 
