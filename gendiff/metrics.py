@@ -227,6 +227,25 @@ def ssim(a: torch.Tensor, b: torch.Tensor, win_size: int = 7) -> float:
 
 
 @torch.no_grad()
+def paired_distances(a: torch.Tensor, b: torch.Tensor, features=None) -> dict:
+    """Per pair (a_i, b_i) of samples from the same noise, as float64 arrays: "pixel RMSE", "1 - SSIM" and, given
+    ``features`` (images -> (B, k) feature vectors, e.g. a classifier's penultimate layer), "feature RMSE". Their
+    means are ``pixel_rmse``, ``1 - ssim`` and ``classifier.feature_rmse``; the rows are what a bootstrap over
+    samples resamples."""
+    import numpy as np
+
+    if a.shape != b.shape or a.dim() != 4:
+        raise GendiffError(f"paired_distances needs two (B, C, H, W) batches of one shape, got {tuple(a.shape)} and "
+                           f"{tuple(b.shape)}")
+    out = {"pixel RMSE": ((flat(a).double() - flat(b).double()) ** 2).mean(1).sqrt().cpu().numpy(),
+           "1 - SSIM": np.array([1 - ssim(a[i:i + 1], b[i:i + 1]) for i in range(a.shape[0])])}
+    if features is not None:
+        fa, fb = features(a.float()).double(), features(b.float()).double()
+        out["feature RMSE"] = ((fa - fb) ** 2).mean(1).sqrt().cpu().numpy()
+    return out
+
+
+@torch.no_grad()
 def linearity_score(D, x1: torch.Tensor, x2: torch.Tensor, sigma: float, a: float = 2**-0.5, b: float | None = None,
                     *, center: torch.Tensor | None = None, kind: str = "cos", generator=None) -> float:
     """Linearity score (Li et al. 2024, eq. 11; kind='nmse': eq 12) of D at noise sigma over pairs of clean images x1, x2.

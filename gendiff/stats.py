@@ -96,11 +96,38 @@ class Estimate:
         return cls(v, min(float(lo), v), max(float(hi), v),
                    method=f"{level:.0%} percentile bootstrap over {x.shape[0]} {over}").clipped(bounds)
 
+    @classmethod
+    def extreme(cls, estimates, which: str = "max", over: str = "nets") -> "Estimate":
+        """The largest (``which="max"``) or smallest value of several estimates (a worst case over nets), with the
+        interval from the largest (smallest) lower end to the largest (smallest) upper end: the extreme of the true
+        values lies there whenever every interval covers its own, since max and min are monotone in each argument.
+        A point value (no interval) counts as exact, and the method says so."""
+        from ._checks import check_choice
+
+        check_choice("which", which, ("max", "min"))
+        es = [e if isinstance(e, Estimate) else Estimate(float(e)) for e in estimates]
+        if not es:
+            raise GendiffError("Estimate.extreme needs at least one estimate")
+        f = max if which == "max" else min
+        v = f(e.value for e in es)
+        with_iv = [e for e in es if e.lo is not None]
+        if not with_iv:
+            return cls(v, method=f"{which} over {len(es)} {over}, point values")
+        lo = f(e.value if e.lo is None else e.lo for e in es)
+        hi = f(e.value if e.hi is None else e.hi for e in es)
+        bases = sorted({e.basis for e in with_iv})
+        return cls(v, lo, hi, method=f"{which} over {len(es)} {over}: ends of the {len(with_iv)} interval(s) "
+                                     f"({'; '.join(bases)}), the others point values")
+
     @property
     def basis(self) -> str:
         """What the interval is over, for a table: 't, 3 seeds', 'bootstrap, 32 inputs', '1 seed' or ''."""
         import re
 
+        m = re.match(r"(max|min) over (\d+) (\w+)", self.method)
+        if m:
+            inner = re.search(r"\(([^()]*)\), the others", self.method)
+            return f"{m[1]} of {m[2]} {m[3]}" + (f" ({inner[1]})" if inner else "")
         m = re.search(r"over (\d+) (\w+)", self.method)
         if m:
             kind = "bootstrap" if "bootstrap" in self.method else "prediction" if "prediction" in self.method else "t"

@@ -43,6 +43,7 @@ seed = 0
 seeds = [0, 1, 2]
 dataset = "mnist"
 size = 16
+data_path = None  # for the folder and npz datasets
 Ns = [16, 64, 256, 1024, 4096]
 channels = 16
 steps = 1200
@@ -146,11 +147,12 @@ from gendiff.zoo import NetConfig, n_params
 style()
 t_start = time.time()
 sigmas = edm.sigma_grid(10).tolist()
-configs = {N: NetConfig(N=N, dataset=dataset, size=size, channels=channels, steps=steps) for N in Ns}
+configs = {N: NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=channels, steps=steps)
+           for N in Ns}
 nets, infos, train_sets = {}, {}, {}
 for s in tqdm(seeds, desc="training seeds"):
     for N, cfg in tqdm(configs.items(), desc="model zoo (cached)", leave=False):
-        nets[s, N], infos[s, N] = get_model(cfg.with_seed(s), device="cpu")
+        nets[s, N], infos[s, N] = get_model(cfg.with_seed(s))
         train_sets[N], heldout = cfg.split(n_heldout)  # the held-out images are the same for every N
 print(f"{n_params(nets[seeds[0], Ns[0]]):,} parameters per net; trained now: "
       f"{[k for k in nets if infos[k]['trained']]}; training speed "
@@ -247,7 +249,7 @@ cfgs2 = {N: NetConfig(N=N, dataset=second_dataset, size=second_size, channels=ch
 nets2, train2 = {}, {}
 for s in tqdm(seeds, desc=f"{second_dataset}: training seeds"):
     for N, cfg in cfgs2.items():
-        nets2[s, N], _ = get_model(cfg.with_seed(s), device="cpu")
+        nets2[s, N], _ = get_model(cfg.with_seed(s))
         train2[N], heldout2 = cfg.split(n_heldout)
 x_T2 = initial_noise(n_samples, tuple(heldout2.shape[1:]), seed)
 mem2 = pd.DataFrame([dict(seed=s, N=N, memorized=memorization_fraction(

@@ -37,6 +37,7 @@ seed = 0
 seeds = [0, 1, 2]  # training seeds: every verdict is a mean with its 95 % t-interval over them
 dataset = "mnist"
 size = 16
+data_path = None  # for the folder and npz datasets
 N_gen = 4096
 N_mem = 16
 channels = 16
@@ -202,7 +203,8 @@ regimes = {"generalizing": N_gen, "memorizing": N_mem}
 
 
 def net_config(N, s_, **kw):  # the nets of notebook 03 (and, with P_std=..., section 5's)
-    return NetConfig(N=N, dataset=dataset, size=size, channels=channels, steps=steps, seed=s_, **kw)
+    return NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=channels, steps=steps, seed=s_,
+                     **kw)
 
 
 M = {}

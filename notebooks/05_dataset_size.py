@@ -176,7 +176,7 @@ sigmas = edm.sigma_grid(10).tolist()
 rows, curves, samples = [], [], {}  # tidy: one row per (seed, N), and per (seed, N, sigma)
 for s in tqdm(seeds, desc="training seeds"):
     for N in tqdm(Ns, desc="dataset sizes", leave=False):
-        net, info = get_model(cfgs[N].with_seed(s), device="cpu")
+        net, info = get_model(cfgs[N].with_seed(s))
         y, y_out = cfgs[N].split(n_eval)
         xs = net_samples(cfgs[N].with_seed(s), net, x_T)  # cached with the net
         samples[s, N] = xs

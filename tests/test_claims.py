@@ -108,6 +108,24 @@ def test_bootstrap_interval_contains_the_mean_and_shrinks_with_n():
     assert small.lo < small.value < small.hi and (large.hi - large.lo) < (small.hi - small.lo) / 5
 
 
+def test_the_worst_case_over_nets_keeps_the_ends_of_their_intervals_and_covers_the_true_maximum():
+    e = Estimate.extreme([Estimate(0.4), Estimate.t_interval([0.5, 0.6, 0.7]), 0.55], "max")
+    assert e.value == pytest.approx(0.6) and e.hi == pytest.approx(Estimate.t_interval([0.5, 0.6, 0.7]).hi)
+    assert e.lo == pytest.approx(0.55)  # a point value above the interval's lower end raises it
+    assert str(e).endswith("(max of 3 nets (t, 3 seeds))")
+    m = Estimate.extreme([Estimate(2.0), Estimate(1.5, 1.0, 3.0)], "min")
+    assert (m.value, m.lo, m.hi) == (1.5, 1.0, 2.0)
+    assert Estimate.extreme([1.0, 3.0]).method.endswith("point values")
+    # coverage: when every interval covers its own mean, the extreme's interval covers the true maximum
+    rng, hits = np.random.default_rng(3), []
+    for _ in range(400):
+        es = [Estimate.t_interval(rng.normal(mu, 1.0, size=5)) for mu in (0.0, 0.5)]
+        hits.append(Estimate.extreme(es).lo <= 0.5 <= Estimate.extreme(es).hi)
+    assert np.mean(hits) > 0.93
+    with pytest.raises(GendiffError, match="which"):
+        Estimate.extreme([1.0], "mean")
+
+
 def test_bad_tests_and_estimates_are_refused():
     with pytest.raises(GendiffError, match="lower threshold must be below"):
         between(2, 1)

@@ -194,6 +194,22 @@ def test_ssim_matches_its_definition_and_does_not_reward_blur():
         ssim(a, b[:2])
 
 
+def test_paired_distances_are_the_per_sample_terms_of_the_mean_measures():
+    from gendiff.metrics import paired_distances, pixel_rmse, ssim
+
+    g = torch.Generator().manual_seed(1)
+    a, b = torch.rand(5, 1, 10, 10, generator=g) * 2 - 1, torch.rand(5, 1, 10, 10, generator=g) * 2 - 1
+    proj = torch.randn(100, 6, generator=g)
+    d = paired_distances(a, b, features=lambda x: x.flatten(1) @ proj)
+    assert d["pixel RMSE"].mean() == pytest.approx(pixel_rmse(a, b)) and d["pixel RMSE"].shape == (5,)
+    assert d["1 - SSIM"].mean() == pytest.approx(1 - ssim(a, b))
+    fa, fb = a.flatten(1) @ proj, b.flatten(1) @ proj
+    assert d["feature RMSE"][2] == pytest.approx(float(((fa[2] - fb[2]) ** 2).mean().sqrt()), rel=1e-5)
+    assert paired_distances(a, a)["pixel RMSE"].max() == 0 and "feature RMSE" not in paired_distances(a, a)
+    with pytest.raises(GendiffError, match="paired_distances needs"):
+        paired_distances(a, b[:2])
+
+
 def test_near_copy_rate_is_calibrated_and_flags_copies():
     from gendiff.metrics import near_copy_rate
 

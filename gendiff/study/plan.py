@@ -90,11 +90,13 @@ def _nets_09(p):
 
 
 def _nets_10(p):
-    return [_net(p, N=p["N"], channels=c, steps=p["steps"], seed=p["seed"]) for c in p["channel_bases"]]
+    nets = [_net(p, N=p["N"], channels=c, steps=p["steps"], seed=p["seed"]) for c in p["channel_bases"]]
+    return nets + [_net(p, N=p["N"], channels=p["sample_net"], steps=p["steps"], seed=s) for s in p["more_seeds"]]
 
 
 def _nets_11(p):
-    return [_net(p, N=N, channels=c, steps=p["steps"], seed=p["seed"]) for c, N in p["zoo"]]
+    return [_net(p, N=N, channels=c, steps=p["steps"], seed=s) for c, N in p["zoo"]
+            for s in [p["seed"]] + (list(p["more_seeds"]) if c == p["seeded"] else [])]
 
 
 def _nets_12(p):
