@@ -41,7 +41,14 @@ def heatmaps(cfg, net, x0: torch.Tensor, sigmas, *, snapshot=None, seed: int = 0
 
     check_choice("part", part, {"denoiser", "network"})
     sigmas = [float(s) for s in sigmas]
-    D = net if part == "denoiser" else net.learned_part()
+    if part == "denoiser":
+        D = net
+    elif hasattr(net, "learned_part"):
+        D = net.learned_part()
+    else:  # a pretrained net: its learned term by EDM's c_skip (denoisers.net.LearnedPart)
+        from .denoisers.net import LearnedPart
+
+        D = LearnedPart(net)
 
     def compute():
         return torch.stack([sensitivity_heatmaps(D, x0, s, generator=torch.Generator().manual_seed(seed + i))

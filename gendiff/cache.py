@@ -178,12 +178,20 @@ def check_finite(module: torch.nn.Module, what: str) -> None:
 def get_model(cfg: NetConfig, *, device=None, progress: bool = True, checkpoint_every: int = 200,
               snapshot: int | None = None, root: Path | None = None):
     """The trained EMA denoiser of ``cfg`` (eval mode): loaded from the cache, or trained (resuming from the last
-    verified checkpoint) and stored. ``snapshot=n`` returns the EMA weights at step n (one of cfg.snapshots).
+    verified checkpoint) and stored. ``snapshot=n`` returns the EMA weights at step n (one of cfg.snapshots). A
+    config with ``pretrained`` loads that net instead (``gendiff.pretrained``), with no training.
     Returns (denoiser, info) with info = config, key, losses, img_per_s, trained (bool)."""
     from .device import get_device
 
     device = torch.device(device) if device is not None else get_device()
     store = ModelStore(cfg, root)
+    if cfg.pretrained is not None:  # a published net in place of training; derived results still go to its folder
+        from .pretrained import load_pretrained
+
+        if snapshot is not None:
+            raise GendiffError(f"snapshot={snapshot}: a pretrained net has no training snapshots")
+        D = load_pretrained(cfg.pretrained, cfg.pretrained_kind, device=device)
+        return D, {"key": store.key, "config": cfg.to_dict(), "trained": False, "pretrained": cfg.pretrained}
     if snapshot is not None and snapshot not in cfg.snapshots:
         raise GendiffError(f"snapshot={snapshot} is not one of the config's snapshots {cfg.snapshots}")
     final = "model.safetensors" if snapshot is None else f"snapshots/step_{snapshot:07d}.safetensors"

@@ -5,6 +5,7 @@ cache (gendiff.cache) trains each config once and reuses it everywhere. A real p
 loads through the same wrapper (:func:`load_unet_denoiser`)."""
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass, field, replace
 
@@ -59,6 +60,35 @@ def load_unet_denoiser(path) -> EDMPrecond:
     return EDMPrecond(UNetF(UNet2DModel.from_pretrained(str(path))))
 
 
+def checkpoint_digest(path) -> str:
+    """sha256 of a pretrained net's file, or of every file of its folder (names relative to it, and bytes, in order):
+    the same checkpoint moved elsewhere keeps its digest. Remembered per (path, sizes, modification times), so a
+    large checkpoint is read once per process."""
+    from pathlib import Path
+
+    p = Path(path).expanduser().resolve()
+    if not p.exists():
+        raise GendiffError(f"pretrained net {str(path)!r} does not exist")
+    files = [p] if p.is_file() else sorted(q for q in p.rglob("*") if q.is_file())
+    root = p.parent if p.is_file() else p
+    return _digest_files(str(root), tuple((str(q.relative_to(root)), q.stat().st_size, q.stat().st_mtime_ns)
+                                          for q in files))
+
+
+@functools.lru_cache(maxsize=64)
+def _digest_files(root: str, stamp: tuple) -> str:
+    import hashlib
+    from pathlib import Path
+
+    h = hashlib.sha256()
+    for name, _, _ in stamp:
+        h.update(name.encode() + b"\0")
+        with open(Path(root) / name, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
 def check_image_side(side: int, what: str = "size") -> int:
     """The U-Net's three resolutions halve the image side twice: it must be >= 8 and a multiple of 4."""
     if side < 8 or side % 4:
@@ -91,6 +121,12 @@ class NetConfig:
     seed: int = 0
     snapshots: tuple = field(default=())
     precision: str = "fp32"
+    # A pretrained net used in place of training (gendiff.pretrained.load_pretrained(pretrained, pretrained_kind)):
+    # N, dataset, size and data_path then name the images it was trained on (D_M, D_G and calibrations read them),
+    # and the fields of training mean nothing. The key holds the checkpoint's sha256, so results derived from it are
+    # never served for another file at the same path.
+    pretrained: str | None = None
+    pretrained_kind: str = "edm"
 
     def __post_init__(self):
         check_int("N", self.N, low=1)
@@ -121,6 +157,14 @@ class NetConfig:
         for s in self.snapshots:
             check_int("snapshots", s, low=1, high=self.steps)
         object.__setattr__(self, "snapshots", tuple(sorted(set(int(s) for s in self.snapshots))))
+        if self.pretrained is not None:
+            from .pretrained import FORMATS
+
+            if not isinstance(self.pretrained, str) or not self.pretrained:
+                raise GendiffError(f"pretrained must be a path, got {self.pretrained!r}")
+            check_choice("pretrained_kind", self.pretrained_kind, FORMATS)
+            if self.snapshots:
+                raise GendiffError("a pretrained net has no training snapshots: leave snapshots empty")
 
     def with_seed(self, seed: int) -> "NetConfig":
         """The same net (data, architecture, schedule) at another training seed: initialisation and noise stream."""
@@ -128,9 +172,11 @@ class NetConfig:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        for k, default in (("data_part", 0), ("precision", "fp32")):  # added after the first nets were cached:
-            if d[k] == default:  # at its default a field leaves the key as it was
+        for k, default in (("data_part", 0), ("precision", "fp32"), ("pretrained", None), ("pretrained_kind", "edm")):
+            if d[k] == default:  # added after the first nets were cached: at its default a field leaves the key as it was
                 del d[k]
+        if self.pretrained is not None:
+            d["pretrained_sha256"] = checkpoint_digest(self.pretrained)
         return d
 
     def training_set(self) -> torch.Tensor:

@@ -47,6 +47,8 @@ n_sigmas = 10
 heat_net = 16  # the channel base whose maps are shown
 mlp_width = 512  # the second architecture family, an MLP: its hidden width (parameters near the c-32 U-Net)
 mlp_depth = 3  # its hidden layers
+pretrained = None  # paths of pretrained nets, one per channel base, used in place of training (gendiff.pretrained)
+pretrained_kind = "edm"  # their format: "edm" (a net computing D(x, sigma)) or "ddpm" (a diffusers DDPM folder)
 
 
 # %% [markdown]
@@ -136,8 +138,9 @@ from gendiff.zoo import NetConfig, n_params
 style()
 t_start = time.time()
 data = load_dataset(dataset, size=size, data_path=data_path)
-cfgs = {c: NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed)
-        for c in channel_bases}
+cfgs = {c: NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed,
+                     pretrained=pretrained[i] if pretrained else None, pretrained_kind=pretrained_kind)
+        for i, c in enumerate(channel_bases)}
 y, y_out = cfgs[channel_bases[0]].split(n_eval)  # the same N training images for every width
 sigmas = edm.sigma_grid(n_sigmas).tolist()
 x_T = initial_noise(n_reverse, tuple(data.shape[1:]), seed)

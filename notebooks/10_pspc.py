@@ -51,6 +51,8 @@ n_sigmas = 10
 n_samples = 64  # samples per denoiser (the first 8 are shown)
 sample_net = 16  # the net whose samples are shown next to every analytic denoiser's
 more_seeds = [1, 2]  # the sample_net net also at these training seeds (cached by notebooks 05 and 08)
+pretrained = None  # paths of pretrained nets, one per channel base, used in place of training (gendiff.pretrained)
+pretrained_kind = "edm"  # their format: "edm" (a net computing D(x, sigma)) or "ddpm" (a diffusers DDPM folder)
 
 
 # %% [markdown]
@@ -124,8 +126,9 @@ from gendiff.zoo import NetConfig
 style()
 t_start = time.time()
 data = load_dataset(dataset, size=size, data_path=data_path)
-cfgs = {c: NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed)
-        for c in channel_bases}
+cfgs = {c: NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=seed,
+                     pretrained=pretrained[i] if pretrained else None, pretrained_kind=pretrained_kind)
+        for i, c in enumerate(channel_bases)}
 y, y_out = cfgs[channel_bases[0]].split(n_cal)  # training images; held-out ones calibrate
 analytic.check_disjoint(y[:n_eval], y_out)  # verdicts are scored on inputs the calibration never saw
 sigmas = edm.sigma_grid(n_sigmas).tolist()

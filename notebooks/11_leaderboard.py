@@ -44,6 +44,8 @@ n_sigmas = 10
 n_samples = 64
 seeded = 16  # the channel base whose zoo nets are scored at every training seed
 more_seeds = [1, 2]  # those nets also at these training seeds (cached by notebooks 05 and 08)
+pretrained = None  # paths of pretrained nets, one per zoo entry, used in place of training (gendiff.pretrained)
+pretrained_kind = "edm"  # their format: "edm" (a net computing D(x, sigma)) or "ddpm" (a diffusers DDPM folder)
 
 
 # %% [markdown]
@@ -128,9 +130,10 @@ clf = get_classifier()[0] if dataset in LABELLED and size == 16 else None  # fea
 
 
 rows, dists = [], {}  # dists[net, seed, denoiser]: per-sample distances of its samples to the net's
-runs = [(c, N, s) for c, N in zoo for s in [seed] + (list(more_seeds) if c == seeded else [])]
-for c, N, s in tqdm(runs, desc="zoo nets x seeds"):
-    cfg = NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=s)
+runs = [(i, c, N, s) for i, (c, N) in enumerate(zoo) for s in [seed] + (list(more_seeds) if c == seeded else [])]
+for i, c, N, s in tqdm(runs, desc="zoo nets x seeds"):
+    cfg = NetConfig(N=N, dataset=dataset, size=size, data_path=data_path, channels=c, steps=steps, seed=s,
+                    pretrained=pretrained[i] if pretrained else None, pretrained_kind=pretrained_kind)
     net, _ = get_model(cfg)
     y, y_out = cfg.split(n_cal)  # training images; held-out ones calibrate
     analytic.check_disjoint(y[:n_eval], y_out)  # scored on inputs the calibration never saw

@@ -183,6 +183,26 @@ def test_the_paper_path_stops_before_any_work(paper_data, monkeypatch):
         runner.prepare(["10_pspc"], "paper")
 
 
+def test_pretrained_nets_are_checked_before_any_work_and_never_planned_for_training(paper_data):
+    from gendiff.study import plan as P
+
+    nets = paper_data / "nets"
+    nets.mkdir()
+    for c in (8, 16, 32):
+        (nets / f"c{c}.pt").write_bytes(b"x")
+    with pytest.raises(GendiffError, match=r"parameter 'pretrained': 'nets/c99.pt' does not exist \(tried "):
+        runner.prepare(["10_pspc"], "default", {"pretrained": ["nets/c8.pt", "nets/c16.pt", "nets/c99.pt"]})
+    with pytest.raises(GendiffError, match="one pretrained net per channel base"):
+        runner.prepare(["10_pspc"], "default", {"pretrained": ["nets/c8.pt"], "more_seeds": []})
+    with pytest.raises(GendiffError, match="more_seeds must be empty"):
+        runner.prepare(["10_pspc"], "default", {"pretrained": [f"nets/c{c}.pt" for c in (8, 16, 32)]})
+    given = {"pretrained": [f"nets/c{c}.pt" for c in (8, 16, 32)], "more_seeds": []}
+    (_, params_, _), = runner.prepare(["10_pspc"], "default", given)
+    assert params_["pretrained"] == [str((nets / f"c{c}.pt").resolve()) for c in (8, 16, 32)]
+    assert P.study_plan("default", ["10_pspc"], given) == []
+    assert [n.cfg.arch for n in P.study_plan("default", ["09_locality"], {"pretrained": given["pretrained"]})] == ["mlp"]
+
+
 def test_profile_cannot_be_overridden():
     with pytest.raises(GendiffError, match="'profile' is set by --profile"):
         runner.prepare(["07_training_time"], "smoke", {"profile": "paper"})

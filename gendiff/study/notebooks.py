@@ -49,16 +49,21 @@ def notebook_parameters(nb) -> dict:
     return out
 
 
-def resolve_data_path(path) -> str:
-    """A data path as an absolute path: ~ expanded, a relative one taken from the project root (the notebooks run in
-    notebooks/, so a relative path would otherwise mean something else there). One error names the path tried."""
+PATH_ADVICE = {"data_path": "pass --set data_path=/path/to/your/images (a folder of image files or an .npz)",
+               "pretrained": "pass --set 'pretrained=[\"/path/to/net\", ...]', one per net (gendiff.pretrained)"}
+
+
+def resolve_data_path(path, name: str = "data_path") -> str:
+    """A path parameter as an absolute path: ~ expanded, a relative one taken from the project root (the notebooks
+    run in notebooks/, so a relative path would otherwise mean something else there). One error names the
+    parameter and the path tried."""
     if not isinstance(path, str) or not path:
-        raise GendiffError(f"parameter 'data_path' must be a path, got {path!r}")
+        raise GendiffError(f"parameter {name!r} must be a path, got {path!r}")
     p = Path(path).expanduser()
     full = p if p.is_absolute() else project_root() / p
     if not full.exists():
-        raise GendiffError(f"parameter 'data_path': {path!r} does not exist (tried {full}); pass --set "
-                           "data_path=/path/to/your/images (a folder of image files or an .npz)")
+        raise GendiffError(f"parameter {name!r}: {path!r} does not exist (tried {full}); "
+                           + PATH_ADVICE.get(name, f"pass --set {name}=PATH"))
     return str(full.resolve())
 
 
@@ -83,8 +88,10 @@ def prepare(names: list[str], profile: str, overrides: dict | None = None) -> li
         if "profile" in defaults:
             params = {**params, "profile": profile}
         params = {**params, **{k: v for k, v in (overrides or {}).items() if k in defaults}}
-        if params.get("data_path") is not None:  # relative to the project root, as the profiles write it
-            params["data_path"] = resolve_data_path(params["data_path"])
+        for k, v in params.items():  # path parameters: relative to the project root, as the profiles write them
+            if v is not None and (k == "data_path" or schema.get(k, {}).get("path")):
+                params[k] = ([resolve_data_path(x, k) for x in v] if isinstance(v, (list, tuple))
+                             else resolve_data_path(v, k))
         validate(name, defaults, params, schema=schema)
         jobs.append((name, params, defaults))
     return jobs

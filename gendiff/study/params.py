@@ -30,7 +30,8 @@ import yaml
 from .._checks import GendiffError
 from .io import project_root
 
-KEYS = {"type", "help", "ge", "gt", "le", "lt", "multiple_of", "choices", "optional", "data_size", "fixed", "min_len"}
+KEYS = {"type", "help", "ge", "gt", "le", "lt", "multiple_of", "choices", "optional", "data_size", "fixed", "min_len",
+        "path"}  # path: true -- a file or folder (each, in a list) that must exist; relative to the project root
 PROFILES = ("smoke", "default", "paper")
 _TYPE = re.compile(r"^(list\[)*(int|float|bool|str)(\])*$")
 
@@ -124,6 +125,8 @@ def describe(dec: dict) -> str:
         parts.append(f"multiple of {dec['multiple_of']}")
     if "choices" in dec:
         parts.append("one of " + ", ".join(map(str, dec["choices"])))
+    if dec.get("path"):
+        parts.append("existing paths" if str(dec["type"]).startswith("list[") else "an existing path")
     if dec.get("data_size"):
         parts.append("<= dataset size")
     if dec.get("fixed"):
@@ -190,6 +193,11 @@ def validate(name: str, defaults: dict, params: dict, *, check_data: bool = True
         _check_value(f"parameter {k!r} of {where}", dec, str(dec["type"]), v)
     if not check_data:
         return merged
+    for k, v in merged.items():
+        if schema[k].get("path"):
+            for i, x in enumerate(_flat(v)):
+                if not Path(x).expanduser().exists():
+                    raise GendiffError(f"parameter {k!r} of {where}: {x!r} does not exist")
     dsets = _flat(merged["dataset"]) if "dataset" in merged else _flat(merged.get("datasets"))
     path = merged.get("data_path")
     sizes = []

@@ -83,18 +83,23 @@ def _nets_08(p):
             for part in (0, 1)]
 
 
-def _nets_09(p):
-    unets = [_net(p, N=p["N"], channels=c, steps=p["steps"], seed=p["seed"]) for c in p["channel_bases"]]
+def _nets_09(p):  # pretrained U-Nets (the parameter) are loaded, not trained: the MLP alone is planned then
+    unets = [] if p.get("pretrained") else [_net(p, N=p["N"], channels=c, steps=p["steps"], seed=p["seed"])
+                                            for c in p["channel_bases"]]
     return unets + [_net(p, N=p["N"], arch="mlp", channels=p["mlp_width"], layers_per_block=p["mlp_depth"],
                          steps=p["steps"], seed=p["seed"])]
 
 
 def _nets_10(p):
+    if p.get("pretrained"):
+        return []
     nets = [_net(p, N=p["N"], channels=c, steps=p["steps"], seed=p["seed"]) for c in p["channel_bases"]]
     return nets + [_net(p, N=p["N"], channels=p["sample_net"], steps=p["steps"], seed=s) for s in p["more_seeds"]]
 
 
 def _nets_11(p):
+    if p.get("pretrained"):
+        return []
     return [_net(p, N=N, channels=c, steps=p["steps"], seed=s) for c, N in p["zoo"]
             for s in [p["seed"]] + (list(p["more_seeds"]) if c == p["seeded"] else [])]
 
