@@ -326,9 +326,12 @@ for s, g in runs.groupby("seed"):
 per_seed = pd.DataFrame(per_seed).T.rename_axis("seed")
 
 
+SHARES = ("mem_small", "mem_large", "near_copy")  # fractions of samples: their intervals are cut to [0, 1]
+
+
 def est(k):  # the t-interval over seeds, or NaN (not measured) when a seed has no value
     v = per_seed[k].astype(float)
-    return Estimate.t_interval(v) if np.isfinite(v).all() else float("nan")
+    return Estimate.t_interval(v, bounds=(0, 1) if k in SHARES else None) if np.isfinite(v).all() else float("nan")
 
 
 e = {k: est(k) for k in per_seed}

@@ -204,10 +204,12 @@ pd.DataFrame(sample_measures).set_index("denoiser")
 
 # %% [markdown]
 # A check the referee asked for: smoothed $D_M$'s samples come out equal to $D_M$'s, which looks like a bug. The
-# smoothing averages $D_M$ over inputs moved by $\alpha u$; near the end of sampling $D_M$ returns the nearest
-# training image, and a move of size $\alpha$ changes which image is nearest only if it is comparable with the gap
-# between training images. So the samples should part from $D_M$'s once $\alpha$ is large, and stay equal at the
-# calibrated (small) $\alpha$. Below: the samples at the calibrated $\alpha$ and at larger ones, against $D_M$'s.
+# smoothing averages $D_M$ over inputs moved by $\alpha u$, $u \sim N(0, I)$. Near the end of sampling $D_M$ returns
+# the training image nearest its input. The move adds about $\alpha^2 d$ to every squared distance alike; what can
+# change which image is nearest is the cross term $2\alpha\, u \cdot (y_k - y_i)$, of size about $2\alpha$ times
+# the gap $\lVert y_k - y_i \rVert$, against the gap squared. So the samples should stay equal to $D_M$'s while
+# $\alpha$ is well below half the gap between neighbouring training images, and part from them as $\alpha$
+# approaches it. Below: the samples at the calibrated $\alpha$ and at larger ones, against $D_M$'s.
 
 # %%
 dm_s = rows["D_M"]
@@ -330,7 +332,8 @@ say(f"Smoothed $D_M$ at its calibrated α = {cal_alpha:g}: its samples differ fr
     f"{smooth_check.loc[cal_alpha, 'largest pixel difference']:.2g} per pixel; at α = 2 by "
     f"{smooth_check.loc[2.0, 'largest pixel difference']:.2g} (pixel RMSE "
     f"{smooth_check.loc[2.0, 'pixel RMSE to D_M samples']:.3g}). A training image's nearest other one lies "
-    f"{nn_gap:.3g} away (median, Euclidean), against a move of α·√d = {cal_alpha * y[0].numel() ** 0.5:.3g}: "
+    f"{nn_gap:.3g} away (median, Euclidean), so the smoothing can change the nearest image once α nears "
+    f"{nn_gap / 2:.3g}; the calibrated α is {cal_alpha / (nn_gap / 2):.2f} of that: "
     + ("equal samples at the calibrated α are what the smoothing does at that size, not a bug."
        if smooth_check.loc[2.0, "largest pixel difference"] > 0.1 >= smooth_check.loc[cal_alpha, "largest pixel difference"]
        else "the samples do not behave as the smoothing predicts; this needs a look."))
