@@ -15,6 +15,7 @@ import torch
 from .cache import derived, digest, source_digest
 from .denoisers import (ELSDenoiser, EmpiricalDenoiser, GaussianDenoiser, PSPCFlex, PSPCSquare, Schedule,
                         SmoothedEmpiricalDenoiser, TemperedEmpiricalDenoiser)
+from .denoisers.net import LearnedPart
 from .locality import calibrate, sensitivity_heatmaps
 from .progress import tqdm
 
@@ -36,19 +37,12 @@ def heatmaps(cfg, net, x0: torch.Tensor, sigmas, *, snapshot=None, seed: int = 0
              part: str = "denoiser"):
     """Sensitivity heatmaps (Niedoba et al. 2025, eq. 8) of the net at each sigma, averaged over forward-process inputs from x0:
     (L, H, W, H, W), cached with the net. part='denoiser' differentiates the whole D = c_skip x + c_out F (eq. 8 as
-    printed); part='network' only the learned term c_out F (``EDMPrecond.learned_part``), without the skip path."""
+    printed); part='network' only the learned term D - c_skip x (``denoisers.net.LearnedPart``), without the skip path."""
     from ._checks import check_choice
 
     check_choice("part", part, {"denoiser", "network"})
     sigmas = [float(s) for s in sigmas]
-    if part == "denoiser":
-        D = net
-    elif hasattr(net, "learned_part"):
-        D = net.learned_part()
-    else:  # a pretrained net: its learned term by EDM's c_skip (denoisers.net.LearnedPart)
-        from .denoisers.net import LearnedPart
-
-        D = LearnedPart(net)
+    D = net if part == "denoiser" else LearnedPart(net)  # any Denoiser, a pretrained one too: D - c_skip x
 
     def compute():
         return torch.stack([sensitivity_heatmaps(D, x0, s, generator=torch.Generator().manual_seed(seed + i))

@@ -195,7 +195,7 @@ def validate(name: str, defaults: dict, params: dict, *, check_data: bool = True
         return merged
     for k, v in merged.items():
         if schema[k].get("path"):
-            for i, x in enumerate(_flat(v)):
+            for x in _flat(v):
                 if not Path(x).expanduser().exists():
                     raise GendiffError(f"parameter {k!r} of {where}: {x!r} does not exist")
     dsets = _flat(merged["dataset"]) if "dataset" in merged else _flat(merged.get("datasets"))
