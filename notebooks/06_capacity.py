@@ -99,7 +99,7 @@ x_T = initial_noise(n_samples, tuple(y.shape[1:]), seed)
 runs, curves, samples = [], [], {}  # tidy: one row per (seed, width), and per (seed, width, sigma)
 for s in tqdm(seeds, desc="training seeds"):
     for c in tqdm(channel_bases, desc="channel bases", leave=False):
-        net, info = get_model(cfgs[c].with_seed(s), device="cpu")
+        net, info = get_model(cfgs[c].with_seed(s))
         xs = net_samples(cfgs[c].with_seed(s), net, x_T)  # cached with the net
         samples[s, c] = xs
         runs.append(dict(seed=s, c=c, params=n_params(net), memorized=memorization_fraction(xs, y),
