@@ -41,11 +41,12 @@ def test_a_ddpm_checkpoint_loads_as_its_own_x0_prediction(tmp_path, prediction_t
         assert int(D.timestep(torch.tensor([sigma * 1.01]))) == t  # an off-grid sigma takes the nearest timestep
 
 
-def test_an_edm_scripted_net_loads_as_itself(tmp_path):
+def _scripted_edm(path, seed=0):
     from gendiff.denoisers.net import EDMPrecond
     from gendiff.nets import MLP
 
-    net = EDMPrecond(MLP(16, hidden=8, depth=1), shape=(1, 4, 4)).eval()
+    torch.manual_seed(seed)
+    net = EDMPrecond(MLP(64, hidden=8, depth=1), shape=(1, 8, 8)).eval()
 
     class Plain(torch.nn.Module):  # what an EDM export looks like: forward(x, sigma) -> D(x; sigma)
         def __init__(self, D):
@@ -55,8 +56,14 @@ def test_an_edm_scripted_net_loads_as_itself(tmp_path):
         def forward(self, x, sigma):
             return self.D.denoise(x, sigma)
 
-    x, s = torch.randn(2, 1, 4, 4), torch.tensor([0.3, 2.0])
-    torch.jit.trace(Plain(net), (x, s)).save(str(tmp_path / "edm.pt"))
+    x, s = torch.randn(2, 1, 8, 8), torch.tensor([0.3, 2.0])
+    torch.jit.trace(Plain(net), (x, s)).save(str(path))
+    return net
+
+
+def test_an_edm_scripted_net_loads_as_itself(tmp_path):
+    net = _scripted_edm(tmp_path / "edm.pt")
+    x, s = torch.randn(2, 1, 8, 8), torch.tensor([0.3, 2.0])
     D = load_pretrained(tmp_path / "edm.pt", "edm")
     assert torch.allclose(D(x, s), net(x, s), atol=1e-6)
 
@@ -83,26 +90,6 @@ def test_a_ddpm_folder_is_never_taken_for_an_edm_net_and_bad_paths_are_named(tmp
         load_pretrained(tmp_path / "p", "ddpm")
     with pytest.raises(GendiffError, match="kind must be one of"):
         load_pretrained(tmp_path / "p", "ldm")
-
-
-def _scripted_edm(path, seed=0):
-    from gendiff.denoisers.net import EDMPrecond
-    from gendiff.nets import MLP
-
-    torch.manual_seed(seed)
-    net = EDMPrecond(MLP(64, hidden=8, depth=1), shape=(1, 8, 8)).eval()
-
-    class Plain(torch.nn.Module):
-        def __init__(self, D):
-            super().__init__()
-            self.D = D
-
-        def forward(self, x, sigma):
-            return self.D.denoise(x, sigma)
-
-    x, s = torch.randn(2, 1, 8, 8), torch.tensor([0.3, 2.0])
-    torch.jit.trace(Plain(net), (x, s)).save(str(path))
-    return net
 
 
 def test_a_config_naming_a_pretrained_net_loads_it_untrained_and_keys_its_derived_results_by_its_bytes(tmp_path):
