@@ -331,10 +331,18 @@ def reference_distances(D, refs: dict, x0: torch.Tensor, sigmas, *, generator=No
     return rows
 
 
-def worse_band(rows: list, worse: str, better: str) -> list:
+CLEARLY_WORSE = 0.05  # worse_band(by=): "clearly the worse denoiser" is at least 5 % farther from the clean images
+
+
+def worse_band(rows: list, worse: str, better: str, by: float = 0.0) -> list:
     """The sigmas at which reference ``worse`` is farther from the clean images than ``better`` (rows from
     ``reference_distances`` on held-out images): e.g. the band where D_M is the worse held-out denoiser, in which a
-    net drifting toward D_M cannot be mistaken for a better denoiser."""
+    net drifting toward D_M cannot be mistaken for a better denoiser. With ``by`` > 0, only the levels where it is
+    farther by more than that fraction (RMSE_worse > (1 + by) RMSE_better, e.g. ``CLEARLY_WORSE``): at high noise both
+    references give nearly the mean image, and a level where they differ by 1e-4 cannot say which one a net is
+    nearer."""
+    if not 0 <= by < 10:
+        raise GendiffError(f"worse_band: by must be a fraction in [0, 10), got {by!r}")
     clean = {(r["sigma"], r["of"]): r["rmse"] for r in rows if r["to"] == "clean"}
     sigmas = sorted({r["sigma"] for r in rows}, reverse=True)
-    return [s for s in sigmas if clean[(s, worse)] > clean[(s, better)]]
+    return [s for s in sigmas if clean[(s, worse)] > (1 + by) * clean[(s, better)]]

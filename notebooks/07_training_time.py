@@ -43,6 +43,7 @@ steps = 2000
 snapshots = [100, 200, 300, 400, 600, 800, 1000, 1200, 1600, 2000]
 n_samples = 100
 n_eval = 256
+n_ref = 512  # section 5: images of D_M^own and D_M^unseen (at most the net's N)
 report_sigma = 1.5
 ladder_from = 600  # the budget ladder (section 2) uses the snapshots from this step on
 extend = [2000, 2400, 3200, 4800]  # section 3: the first seed's nets trained on to the last step, kept at these ([]: skip)
@@ -96,6 +97,24 @@ extend_far = [9600, 19200]  # section 4: the first seed's control net only, trai
 # world is that at our data and width the net stays nearer $D_M$ even at 16x. Single seed and the control only: the
 # net trains 19200 steps, 9.6 times as long as a ladder net; the small-$N$ net's question (does it keep approaching
 # $D_M$) is answered at 4x by section 3.
+#
+# **On new images (section 5), declared before it was computed.** The margin above reads training inputs at σ = 1.5,
+# where $D_M$ is the *better* denoiser of the two references (notebook 04, section 1b): a net that merely denoises
+# better drifts toward $D_M$ there without copying anything, so the four rows on the generalizing net's margin cannot
+# tell "budget brings it to $D_G$" from "budget makes it a better denoiser". They are kept, computed and shown as
+# superseded by four rows on notebook 04's regime-aware statistic, unchanged (`001-gauss-vs-mem-heldout-clear`): inputs
+# are held-out images plus noise; the band is the grid levels of the paper's intermediate range [0.1, 20] at which the
+# $D_M$ of the net's training images is clearly the worse denoiser, farther from the clean images than its $D_G$ by more
+# than `metrics.CLEARLY_WORSE` (`metrics.worse_band`, decided from the references alone, once per training set); the
+# **held-out margin** of a snapshot is its smallest
+# RMSE(net, $D_M$) − RMSE(net, $D_G$) over the band, and its **own/unseen** ratio the smallest RMSE(net, $D_M^{own}$) /
+# RMSE(net, $D_M^{unseen}$) over the band ($D_M$ of `n_ref` of its training images against $D_M$ of as many real
+# images it never saw). `001-budget-gen-heldout`: each seed's ladder slope of the control's held-out margin against
+# $\log_2$ step is above 0; its wrong world is the small-$N$ net of the same seed read the same way (a net that moves
+# toward $D_M$ with training). `001-budget-4x-gen-heldout`, `001-budget-16x-turn-heldout` and
+# `001-budget-16x-gen-heldout` replace the margin of their superseded rows by the held-out margin with the same tests;
+# the last adds 04's own/unseen test (above 0.8) and names as its wrong world the small-$N$ net of the first seed at
+# its last ladder snapshot, read the same way against its own references.
 
 # %%
 from gendiff.study import Claims, Estimate, above, below, between, say
@@ -109,17 +128,19 @@ claims.declare("001-training-time", "Distance to D_G falls, then rises as memori
                          "snapshot; mean and 95 % t-interval over seeds",
                tests={"dip_first": below(0.95), "dip_last": below(0.95), "mem_at_min": below(0.1),
                       "mem_last": above(0.5)},
-               differs="the distance to D_G only falls (no memorization late in training at this budget)")
+               differs="the distance to D_G only falls (no memorization late in training at this budget)",
+               kind="reproduction")
 claims.declare("001-early-stop-heldout", "The held-out loss finds the early-stopping point nearest D_G (within 2x in "
                "steps)", source=f"{LI}, Fig. 8 (ours)", paper="(not in the paper)",
                statistic="per training seed, step_ratio: larger / smaller of the two steps; mean and 95 % "
                          "t-interval over seeds", tests={"step_ratio": below(2.01)},
-               differs="the held-out loss is no guide to the Gaussian regime")
+               differs="the held-out loss is no guide to the Gaussian regime", kind="extension")
 claims.declare("001-training-time-control", "The late rise of the distance to D_G comes with memorization (a large-N "
                "control rises less than half as much)", source=f"{LI}, Fig. 8 (ours)", paper="(implied)",
                statistic="per training seed, rise_ratio: rise after the minimum at N_control / rise at N; mean "
                          "and 95 % t-interval over seeds",
-               tests={"rise_ratio": below(0.5)}, differs="the late rise is training drift, not memorization")
+               tests={"rise_ratio": below(0.5)}, differs="the late rise is training drift, not memorization",
+               kind="extension")
 
 claims.declare("001-budget-gen", "More training moves the generalizing net toward D_G relative to D_M",
                source=f"ours: tests the budget explanation of {LI}'s Figs. 3 and 5 at our scale (001-gauss-vs-mem)",
@@ -128,13 +149,14 @@ claims.declare("001-budget-gen", "More training moves the generalizing net towar
                          "(training inputs, sigma = report_sigma) of the N_control net against log2(step), over the "
                          "snapshots from ladder_from on; mean and 95 % t-interval over seeds",
                tests={"slope": above(0.0)}, differs="more training does not bring the net nearer D_G than D_M",
-               explains="001-gauss-vs-mem")
+               explains="001-gauss-vs-mem", kind="extension", superseded_by="001-budget-gen-heldout")
 claims.declare("001-budget-mem", "More training moves the small-N net toward D_M", source=f"ours, after {LI}, Fig. 5",
                paper="(implied)",
                statistic="per training seed, slope: least-squares slope of RMSE(net, D_M) (training inputs, sigma = "
                          "report_sigma) of the N net against log2(step), over the snapshots from ladder_from on; mean "
                          "and 95 % t-interval over seeds",
-               tests={"slope": below(0.0)}, differs="the small-N net has stopped approaching D_M at this budget")
+               tests={"slope": below(0.0)}, differs="the small-N net has stopped approaching D_M at this budget",
+               kind="extension")
 if extend:
     claims.declare("001-budget-4x-gen", "The ladder's line predicts the generalizing net's margin at 4x the budget",
                    source="ours: tests the reach of 001-budget-gen's trend", paper="(beyond the papers)",
@@ -142,14 +164,14 @@ if extend:
                              "there) / half-width of its 95 % least-squares prediction interval (log2 step)",
                    tests={"z": between(-1.0, 1.0)},
                    differs="the trend bends beyond the ladder (z > 1: a late turn toward D_G; z < -1: faster away)",
-                   explains="001-budget-gen")
+                   explains="001-budget-gen", kind="extension", superseded_by="001-budget-4x-gen-heldout")
     claims.declare("001-budget-4x-mem", "The ladder's line predicts the small-N net's distance to D_M at 4x the "
                    "budget", source="ours: tests the reach of 001-budget-mem's trend", paper="(beyond the papers)",
                    statistic="first seed only: z = (RMSE(net, D_M) at the last step of extend - the seed's ladder "
                              "line there) / half-width of its 95 % least-squares prediction interval (log2 step)",
                    tests={"z": between(-1.0, 1.0)},
                    differs="the trend bends beyond the ladder (z > 1: the approach to D_M stalls; z < -1: it speeds up)",
-                   explains="001-budget-mem")
+                   explains="001-budget-mem", kind="extension")
 if extend_far:
     claims.declare("001-budget-16x-turn", "Between 4x and 16x the budget, the generalizing net turns toward D_G",
                    source="ours: tests the budget explanation of 001-gauss-vs-mem beyond 001-budget-4x-gen",
@@ -158,14 +180,63 @@ if extend_far:
                              "(training inputs, sigma = report_sigma) at the last step of extend_far minus that at "
                              "the last step of extend",
                    tests={"change": above(0.0)},
-                   differs="its drift away from D_G goes on with more training", explains="001-gauss-vs-mem")
+                   differs="its drift away from D_G goes on with more training", explains="001-gauss-vs-mem",
+                   kind="extension", superseded_by="001-budget-16x-turn-heldout")
     claims.declare("001-budget-16x-gen", "At 16x the budget the generalizing net is nearer D_G than D_M",
                    source=f"ours: {LI}'s state for generalizing nets (Figs. 3 and 5), at 16x our budget",
                    paper="(implied: nearer D_G)",
                    statistic="first seed, control net only: margin RMSE(net, D_M) - RMSE(net, D_G) (training "
                              "inputs, sigma = report_sigma) at the last step of extend_far",
                    tests={"margin": above(0.0)},
-                   differs="at 16x our budget the net is still nearer D_M than D_G", explains="001-gauss-vs-mem")
+                   differs="at 16x our budget the net is still nearer D_M than D_G", explains="001-gauss-vs-mem",
+                   kind="extension", superseded_by="001-budget-16x-gen-heldout")
+HELDOUT = ("notebook 04's 001-gauss-vs-mem-heldout-clear statistic, per snapshot: on held-out inputs z = x + sigma eps, "
+           "over the grid levels of [0.1, 20] where the D_M of the net's training images is clearly the worse held-out "
+           "denoiser (RMSE to the clean images more than metrics.CLEARLY_WORSE = 5 % above D_G's; metrics.worse_band), "
+           "the held-out margin is the smallest RMSE(net, D_M) - RMSE(net, D_G)")
+claims.declare("001-budget-gen-heldout", "More training moves the generalizing net toward D_G relative to D_M, on new "
+               "images where D_M is the worse denoiser", source=f"ours: 001-budget-gen on the statistic of {LI}'s "
+               "Figs. 3 and 5 as notebook 04 now decides it (001-gauss-vs-mem-heldout-clear)",
+               paper="(implied: the paper's nets are near D_G)", kind="extension", over="seeds",
+               statistic=f"{HELDOUT}. Per training seed, slope: least-squares slope of the N_control net's held-out "
+                         "margin against log2(step) over the snapshots from ladder_from on",
+               tests={"slope": above(0.0)},
+               wrong_world="a net that moves toward D_M with training: the small-N net of the same seed, read the same "
+                           "way against its own references",
+               differs="more training does not bring the net nearer D_G than D_M on new images",
+               explains="001-gauss-vs-mem-heldout-clear")
+if extend:
+    claims.declare("001-budget-4x-gen-heldout", "The ladder's line predicts the generalizing net's held-out margin at "
+                   "4x the budget", source="ours: tests the reach of 001-budget-gen-heldout's trend",
+                   paper="(beyond the papers)", kind="extension",
+                   statistic=f"{HELDOUT}. First seed only: z = (held-out margin at the last step of extend - the "
+                             "seed's ladder line there) / half-width of its 95 % least-squares prediction interval "
+                             "(log2 step)",
+                   tests={"z": between(-1.0, 1.0)},
+                   differs="the trend bends beyond the ladder (z > 1: a late turn toward D_G; z < -1: faster away)",
+                   explains="001-budget-gen-heldout")
+if extend_far:
+    claims.declare("001-budget-16x-turn-heldout", "Between 4x and 16x the budget, the generalizing net turns toward "
+                   "D_G on new images", source="ours: tests the budget explanation of 001-gauss-vs-mem-heldout-clear",
+                   paper="(implied: the paper's nets, trained far longer, are near D_G)", kind="extension",
+                   statistic=f"{HELDOUT}. First seed, control net only: change = held-out margin at the last step of "
+                             "extend_far minus that at the last step of extend",
+                   tests={"change": above(0.0)},
+                   differs="its held-out margin does not rise with more training",
+                   explains="001-gauss-vs-mem-heldout-clear")
+    claims.declare("001-budget-16x-gen-heldout", "At 16x the budget the generalizing net is nearer D_G than D_M on new "
+                   "images, and no nearer its own training images than other real ones",
+                   source=f"ours: {LI}'s state for generalizing nets (Figs. 3 and 5), at 16x our budget, on notebook "
+                          "04's statistic", paper="(implied: nearer D_G)", kind="extension",
+                   statistic=f"{HELDOUT}; own_vs_unseen: the smallest RMSE(net, D_M^own) / RMSE(net, D_M^unseen) over "
+                             "the band (D_M of n_ref of its training images / of as many real images outside its "
+                             "training and held-out sets). First seed, control net only, at the last step of "
+                             "extend_far",
+                   tests={"margin": above(0.0), "own_vs_unseen": above(0.8)},
+                   wrong_world="a memorizing net: the small-N net of the first seed at its last ladder snapshot, read "
+                               "the same way against its own references",
+                   differs="at 16x our budget the net is still not nearer D_G than D_M on new images, or leans toward "
+                           "its own training images", explains="001-gauss-vs-mem-heldout-clear")
 
 # %%
 import time
@@ -181,8 +252,8 @@ from gendiff.cache import get_model, net_samples
 from gendiff.data import load_dataset
 from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
 from gendiff.device import stream, stream_seed
-from gendiff.metrics import (heldout_edm_loss, linearity_score, memorization_fraction, nearest_neighbors,
-                             score_field_rmse)
+from gendiff.metrics import (CLEARLY_WORSE, heldout_edm_loss, linearity_score, memorization_fraction,
+                             nearest_neighbors, reference_distances, score_field_rmse, worse_band)
 from gendiff.plots import image_grid, style, t_ci
 from gendiff.progress import tqdm
 from gendiff.sampling import initial_noise
@@ -192,6 +263,8 @@ style()
 t_start = time.time()
 data = load_dataset(dataset, size=size, data_path=data_path)
 x_T = initial_noise(n_samples, tuple(data.shape[1:]), seed)
+BAND = (0.1, 20)  # section 5: the paper's intermediate range, as in notebook 04
+held_sigmas = [sg for sg in edm.sigma_grid(10).tolist() if BAND[0] <= sg <= BAND[1]]
 
 
 def cfg_of(n_train, train_seed, steps_=steps, snaps=snapshots):
@@ -203,8 +276,8 @@ def cfg_of(n_train, train_seed, steps_=steps, snaps=snapshots):
 def weights_gap(short, long_):
     """Largest weight difference between the net of config ``short`` and the net of config ``long_`` at the step
     where ``short`` ends: 0 when the longer run continues the shorter one exactly."""
-    a = get_model(short, device="cpu")[0].state_dict()
-    b = get_model(long_, device="cpu", snapshot=short.steps)[0].state_dict()
+    a = get_model(short)[0].state_dict()
+    b = get_model(long_, snapshot=short.steps)[0].state_dict()
     return max(float((a[k] - b[k]).abs().max()) for k in a)
 
 
@@ -214,17 +287,21 @@ def value_at(df, step, col="margin", n_train=None):
     return float(rows[col].iloc[0])
 
 
-def snapshot_curve(n_train, train_seed, all_sigmas=False, steps_=steps, snaps=snapshots):
+def snapshot_curve(n_train, train_seed, all_sigmas=False, steps_=steps, snaps=snapshots, run="ladder"):
     """Every snapshot of the net trained on n_train images at one training seed: samples and this notebook's
     measures, one row per snapshot; with all_sigmas, also RMSE(net, D_G) at every level (one row per snapshot and
-    level)."""
+    level); and section 5's held-out distances to the references at the levels of BAND (rows of
+    metrics.reference_distances, tagged with run, N, seed and step)."""
     cfg = cfg_of(n_train, train_seed, steps_, snaps)
     y, y_out = cfg.split(n_eval)
     G, E = GaussianDenoiser.from_data(y), EmpiricalDenoiser(y)
-    rows, samples, prof = [], {}, []
+    k_ref = min(n_ref, n_train)  # D_M on k_ref of its training images, and on as many real images it never saw
+    refs = {"D_G": G, "D_M": E, "D_M own": EmpiricalDenoiser(y[:k_ref]),
+            "D_M unseen": EmpiricalDenoiser(cfg.unseen(k_ref, n_eval))}
+    rows, samples, prof, held = [], {}, [], []
     h = y_out.shape[0] // 2  # held-out pairs (x1, x2) of the linearity score
     for step in tqdm(cfg.snapshots, desc=f"N={n_train}, seed {train_seed}: snapshots", leave=False):
-        net, _ = get_model(cfg, device="cpu", snapshot=step)
+        net, _ = get_model(cfg, snapshot=step)
         xs = net_samples(cfg, net, x_T, snapshot=step)  # cached with the net
         samples[step] = xs
         gen = lambda: stream(seed, "eval")  # noqa: E731
@@ -237,14 +314,18 @@ def snapshot_curve(n_train, train_seed, all_sigmas=False, steps_=steps, snaps=sn
                                                    generator=gen())))
         prof += [dict(seed=train_seed, step=step, sigma=sg, rmse=score_field_rmse(net, G, y_out, sg, generator=gen()))
                  for sg in (edm.sigma_grid(10).tolist() if all_sigmas else [])]
-    return rows, samples, y, prof
+        held += [dict(r, run=run, N=n_train, seed=train_seed, step=step) for r in
+                 reference_distances(net, refs, y_out, held_sigmas, generator=stream(seed, "eval", 2))]
+    return rows, samples, y, prof, held
 
 
-rows, samples, profiles = [], {}, []  # tidy: one row per (N, seed, snapshot), and per (seed, snapshot, sigma)
-for s in tqdm(seeds, desc="training seeds"):
-    r, samples[s], y, prof = snapshot_curve(N, s, all_sigmas=True)
-    rows += r + snapshot_curve(N_control, s)[0]
+rows, samples, profiles, held = [], {}, [], []  # tidy: one row per (N, seed, snapshot), per (seed, snapshot, sigma),
+for s in tqdm(seeds, desc="training seeds"):  # and per (run, N, seed, snapshot, sigma, of, to)
+    r, samples[s], y, prof, h_ = snapshot_curve(N, s, all_sigmas=True)
+    r_c, _, _, _, h_c = snapshot_curve(N_control, s)
+    rows += r + r_c
     profiles += prof
+    held += h_ + h_c
 curves, profiles = pd.DataFrame(rows), pd.DataFrame(profiles)
 main, ctrl = curves[curves.N == N], curves[curves.N == N_control]
 per_seed = []  # the statistics of each seed's own curves
@@ -366,8 +447,10 @@ ladder.round(4)
 # %%
 s0 = seeds[0]
 if extend:
-    ext = pd.DataFrame(snapshot_curve(N_control, s0, steps_=extend[-1], snaps=extend)[0]
-                       + snapshot_curve(N, s0, steps_=extend[-1], snaps=extend)[0])
+    ext_c, ext_m = (snapshot_curve(n_train, s0, steps_=extend[-1], snaps=extend, run="extend")
+                    for n_train in (N_control, N))
+    ext = pd.DataFrame(ext_c[0] + ext_m[0])
+    held += ext_c[4] + ext_m[4]
     ext["margin"] = ext.rmse_DM_train - ext.rmse_DG_train
     at = lambda n_train, col, step: value_at(ext, step, col, n_train)  # noqa: E731
     continued, pred, fits = {}, {}, {}
@@ -404,7 +487,9 @@ if extend:
 # %%
 if extend_far:
     far_steps = list(extend) + list(extend_far)
-    far = pd.DataFrame(snapshot_curve(N_control, s0, steps_=far_steps[-1], snaps=far_steps)[0])
+    far_run = snapshot_curve(N_control, s0, steps_=far_steps[-1], snaps=far_steps, run="far")
+    far = pd.DataFrame(far_run[0])
+    held += far_run[4]
     far["margin"] = far.rmse_DM_train - far.rmse_DG_train
     at_far = lambda step: value_at(far, step)  # noqa: E731
     continued_far = weights_gap(cfg_of(N_control, s0, extend[-1], extend),
@@ -423,6 +508,66 @@ if extend_far:
             .set_index("step"))
 
 # %% [markdown]
+# ## 5. On new images, where $D_M$ is the worse denoiser
+# The margin of sections 2-4 reads training inputs at σ = 1.5, where $D_M$ is the better denoiser, so it rewards any
+# net that denoises better. Here, as in notebook 04 (section 1b), every input is a held-out image plus noise, and the
+# held-out margin of a snapshot is its smallest RMSE(net, $D_M$) − RMSE(net, $D_G$) over the band of levels where
+# $D_M$ is clearly the worse denoiser of those images; each training set's band comes from its references alone. Left: the
+# held-out margin along training (ladder: mean over seeds with 95 % t-interval; squares: the first seed's control
+# trained on, sections 3-4). Middle: the control's margin at each level of its band (first seed), so the level that
+# decides the smallest is visible. Right: own/unseen, the smallest RMSE(net, $D_M^{own}$) / RMSE(net, $D_M^{unseen}$)
+# over the band (1: the net treats its own training images and other real ones alike).
+
+# %%
+held = pd.DataFrame(held)
+refs0 = held[(held.run == "ladder") & (held.seed == seeds[0]) & (held.step == snapshots[0])]
+band = {n: worse_band(refs0[refs0.N == n].to_dict("records"), "D_M", "D_G", by=CLEARLY_WORSE) for n in (N, N_control)}
+clean = refs0[refs0.to == "clean"].pivot_table(index=["N", "sigma"], columns="of", values="rmse")  # each reference
+near = held[held.of == "D"].pivot_table(index=["run", "N", "seed", "step", "sigma"], columns="to",
+                                        values="rmse").reset_index()
+near["D_M - D_G"] = near["D_M"] - near["D_G"]
+near["own / unseen"] = near["D_M own"] / near["D_M unseen"]
+near["in_band"] = [sg in band[n] for n, sg in zip(near.N, near.sigma)]
+hm = (near[near.in_band].groupby(["run", "N", "seed", "step"])
+      .agg(margin=("D_M - D_G", "min"), own_vs_unseen=("own / unseen", "min")).reset_index())
+
+
+def held_at(run, n_train, step, col="margin", train_seed=s0):
+    """Section 5's held-out statistic of one snapshot (nan where the net's band is empty)."""
+    r = hm[(hm.run == run) & (hm.N == n_train) & (hm.seed == train_seed) & (hm.step == step)]
+    return float(r[col].iloc[0]) if len(r) else float("nan")
+
+
+lad_h = hm[(hm.run == "ladder") & (hm.step >= ladder_from)]
+slope_h = {n: pd.Series({sd: np.polyfit(np.log2(g.step), g.margin, 1)[0] for sd, g in lad_h[lad_h.N == n]
+                         .groupby("seed")}, dtype=float) for n in (N, N_control)}  # per seed, each net
+fig, axes = plt.subplots(1, 3, figsize=(17, 4))
+ladder_h = hm[hm.run == "ladder"].assign(net=lambda d: d.N.map(lambda n: f"N={n}"))
+sns.lineplot(ladder_h, x="step", y="margin", hue="net", marker="o", errorbar=t_ci, ax=axes[0])
+sns.lineplot(ladder_h, x="step", y="own_vs_unseen", hue="net", marker="o", errorbar=t_ci, ax=axes[2])
+for run, mk in (("extend", "s"), ("far", "D")):
+    e_ = hm[(hm.run == run) & (hm.N == N_control)]
+    axes[0].plot(e_.step, e_.margin, mk, color="C3", label=f"N={N_control}, seed {s0}, trained on ({run})")
+    axes[2].plot(e_.step, e_.own_vs_unseen, mk, color="C3", label=f"N={N_control}, seed {s0}, trained on ({run})")
+lv = near[(near.N == N_control) & (near.seed == s0) & near.in_band & (near.run != "extend")]
+sns.lineplot(lv.assign(level=lv.sigma.map(lambda v: f"σ = {v:.3g}")), x="step", y="D_M - D_G", hue="level",
+             marker="o", ax=axes[1], palette="viridis")
+for ax in axes[:2]:
+    ax.axhline(0, color="gray", lw=0.8)
+axes[2].axhline(0.8, color="gray", lw=0.8, ls="--")
+for ax, title, ylab in zip(axes, ("held-out margin (smallest over the band)", f"N = {N_control}, seed {s0}: each "
+                                  "level of its band", "own / unseen (smallest over the band)"),
+                           ("RMSE(net, D_M) - RMSE(net, D_G)", "RMSE(net, D_M) - RMSE(net, D_G)",
+                            "RMSE(net, D_M own) / RMSE(net, D_M unseen)")):
+    ax.axvspan(ladder_from, snapshots[-1], color="green", alpha=0.05)
+    ax.set(xscale="log", xlabel="training step (budget)", ylabel=ylab, title=title)
+    ax.legend(fontsize=7)
+fig.tight_layout()
+print(f"bands (levels in [0.1, 20] where D_M is the worse held-out denoiser by more than {CLEARLY_WORSE:.0%}):",
+      {f"N={n}": [round(v, 3) for v in b] for n, b in band.items()})
+hm.pivot_table(index=["run", "step"], columns="N", values=["margin", "own_vs_unseen"]).round(4)
+
+# %% [markdown]
 # **Tests (declared at the top):**
 # 1. At $N = 64$ the distance to $D_G$ (σ = 1.5) falls then rises: its minimum over the snapshots is at least 5 %
 #    below both the first and the last snapshot's.
@@ -438,6 +583,8 @@ if extend_far:
 #    prediction interval of its ladder line ($|z| < 1$).
 # 7. Sixteen times the budget (first seed, control net): its margin rises from the last step of `extend` to the last of
 #    `extend_far` (`001-budget-16x-turn`), and is above 0 there (`001-budget-16x-gen`).
+# 8. On new images (section 5): the rows of tests 5-7 on the generalizing net, on the held-out margin (`-heldout`),
+#    the 16x row also with own/unseen above 0.8; the trend row and the 16x row each read in their wrong world too.
 
 # %%
 est = {k: Estimate.t_interval(per_seed[k].dropna()) if per_seed[k].notna().any() else float("nan")
@@ -475,6 +622,37 @@ if extend_far:
                   f"({far_steps[-1] / 1200:g}x the 1200-step budget): margin {at_far(far_steps[-1]):+.4f}",
                   margin=at_far(far_steps[-1]))
     claims.number("extension_far", far.to_dict("records"))
+t_or_nan = lambda v: Estimate.t_interval(v) if len(v) == len(seeds) else float("nan")  # noqa: E731  (empty band)
+e_gen_h, e_mem_h = t_or_nan(slope_h[N_control]), t_or_nan(slope_h[N])
+band_txt = "; ".join(f"N={n}: " + (", ".join(f"{sg:.3g}" for sg in b) or "none") for n, b in band.items())
+claims.record("001-budget-gen-heldout", f"bands (σ): {band_txt}. N={N_control}: held-out margin "
+              f"{lad_h[(lad_h.N == N_control) & (lad_h.step == snapshots[-1])].margin.mean():+.4f} at step "
+              f"{snapshots[-1]} (mean over seeds), slope per doubling of steps {e_gen_h}; the small-N net (wrong "
+              f"world): {e_mem_h}", slope=e_gen_h, wrong_world=dict(slope=e_mem_h))
+if extend:
+    g0h = lad_h[(lad_h.N == N_control) & (lad_h.seed == s0)]
+    p_h = (Estimate.ols_prediction(np.log2(g0h.step.to_numpy()), g0h.margin.to_numpy(), np.log2(extend[-1]),
+                                   over="snapshots") if len(g0h) >= 3 else None)
+    meas_h = held_at("extend", N_control, extend[-1])
+    z4_h = (meas_h - p_h.value) / ((p_h.hi - p_h.lo) / 2) if p_h is not None else float("nan")
+    claims.record("001-budget-4x-gen-heldout", f"N={N_control}, seed {s0}, step {extend[-1]}: held-out margin "
+                  f"{meas_h:+.4f} measured, " + (f"{p_h.value:+.4f} [{p_h.lo:+.4f}, {p_h.hi:+.4f}] predicted by the "
+                                                 "seed's ladder line" if p_h is not None else "no ladder line"),
+                  z=z4_h)
+if extend_far:
+    h4, h16 = held_at("far", N_control, extend[-1]), held_at("far", N_control, far_steps[-1])
+    claims.record("001-budget-16x-turn-heldout", f"N={N_control}, seed {s0}: held-out margin {h4:+.4f} at step "
+                  f"{extend[-1]} -> {h16:+.4f} at step {far_steps[-1]}", change=h16 - h4)
+    ou16 = held_at("far", N_control, far_steps[-1], "own_vs_unseen")
+    mem_end = dict(margin=held_at("ladder", N, snapshots[-1]),
+                   own_vs_unseen=held_at("ladder", N, snapshots[-1], "own_vs_unseen"))
+    claims.record("001-budget-16x-gen-heldout", f"N={N_control}, seed {s0}, step {far_steps[-1]}: held-out margin "
+                  f"{h16:+.4f}, own/unseen {ou16:.3f}; the N={N} net at step {snapshots[-1]} (wrong world): "
+                  f"{mem_end['margin']:+.4f} and {mem_end['own_vs_unseen']:.3f}", margin=h16, own_vs_unseen=ou16,
+                  wrong_world=mem_end)
+claims.number("heldout band", {str(n): b for n, b in band.items()})
+claims.number("heldout", hm.to_dict("records"))
+claims.number("heldout levels", near.drop(columns="in_band").to_dict("records"))
 claims.record("001-budget-gen", f"N={N_control}: margin RMSE(net, D_M) - RMSE(net, D_G) at σ={report_sigma} "
               f"{ladder.margin_last.mean():+.4f} at step {snapshots[-1]}; slope per doubling of steps {e_gen}" +
               (f"; the line's reach to step {extend[-1]} is tested in 001-budget-4x-gen "
@@ -557,3 +735,21 @@ say(f"Budget ladder (steps {ladder_from}-{snapshots[-1]}): the generalizing net'
     f"changes by {e_gen} per doubling of the budget (`001-budget-gen` **{claims.verdict('001-budget-gen')}**) and "
     f"ends at {ladder.margin_last.mean():+.4f}; {reach}. The small-$N$ net's distance to $D_M$ changes by {e_mem} per "
     f"doubling (`001-budget-mem` **{claims.verdict('001-budget-mem')}**).")
+if extend_far:
+    deciding = lambda run, step: near[(near.run == run) & (near.N == N_control) & (near.seed == s0)  # noqa: E731
+                                      & near.in_band & (near.step == step)].set_index("sigma")["D_M - D_G"]
+    lv0, lv1 = deciding("ladder", snapshots[-1]), deciding("far", far_steps[-1])
+    levels_txt = lambda lv: ", ".join(f"{v:+.4f} at σ = {sg:.3g}" for sg, v in lv.items())  # noqa: E731
+    say(f"On new images (section 5), where $D_M$ is clearly the worse denoiser (bands: {band_txt}), the control's held-out "
+        f"margin changes by {e_gen_h} per doubling of the budget over the ladder (`001-budget-gen-heldout` "
+        f"**{claims.verdict('001-budget-gen-heldout')}**); the small-$N$ net's, its wrong world, by {e_mem_h}. "
+        f"At 4x, seed {s0}'s control reads {meas_h:+.4f} (z = {z4_h:+.2f}, `001-budget-4x-gen-heldout` "
+        f"**{claims.verdict('001-budget-4x-gen-heldout')}**); from 4x to 16x it goes {h4:+.4f} -> {h16:+.4f} "
+        f"(`001-budget-16x-turn-heldout` **{claims.verdict('001-budget-16x-turn-heldout')}**), with own/unseen "
+        f"{ou16:.3f} at 16x (`001-budget-16x-gen-heldout` **{claims.verdict('001-budget-16x-gen-heldout')}**; the "
+        f"small-$N$ net reads {mem_end['margin']:+.4f} and {mem_end['own_vs_unseen']:.3f}).")
+    say(f"Level by level (seed {s0}'s control), the margin at step {snapshots[-1]} is {levels_txt(lv0)}; at step "
+        f"{far_steps[-1]} it is {levels_txt(lv1)}. The smallest, which decides the rows, is at σ = "
+        f"{lv1.idxmin():.3g}, where the two references' own errors on the clean images differ by "
+        f"{clean.loc[(N_control, lv1.idxmin()), 'D_M'] - clean.loc[(N_control, lv1.idxmin()), 'D_G']:.1e} (D_M's minus "
+        f"D_G's RMSE to the clean image).")

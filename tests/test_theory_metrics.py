@@ -322,6 +322,12 @@ def test_reference_distances_and_the_band_where_D_M_is_the_worse_heldout_denoise
     train_rows = reference_distances(D_G, {"D_G": D_G, "D_M": D_M}, y[:16], [0.05],
                                      generator=torch.Generator().manual_seed(1))
     assert worse_band(train_rows, worse="D_M", better="D_G") == []  # on training images D_M is the better one
+    near_tie = [dict(sigma=sg, of=o, to="clean", rmse=v) for sg, o, v in
+                ((9.7, "D_M", 0.8801), (9.7, "D_G", 0.88), (0.47, "D_M", 0.30), (0.47, "D_G", 0.20))]
+    assert worse_band(near_tie, "D_M", "D_G") == [9.7, 0.47]  # any excess at all
+    assert worse_band(near_tie, "D_M", "D_G", by=0.05) == [0.47]  # a 1e-4 excess does not make a level "clearly worse"
+    with pytest.raises(GendiffError, match="by must be"):
+        worse_band(near_tie, "D_M", "D_G", by=-0.1)
 
 
 def test_foreground_pixels_are_where_the_training_images_vary():
