@@ -12,6 +12,7 @@ from typing import Callable
 
 import torch
 
+from . import edm
 from .cache import derived, digest, source_digest
 from .denoisers import (ELSDenoiser, EmpiricalDenoiser, GaussianDenoiser, PSPCFlex, PSPCSquare, Schedule,
                         SmoothedEmpiricalDenoiser, TemperedEmpiricalDenoiser)
@@ -193,9 +194,11 @@ EVAL_LIMITS = {"ELS": 8, "ELS (zero padding, ours)": 8}
 
 
 @torch.no_grad()
-def mse_to(ref, denoisers: dict, inputs: list, *, limits: dict | None = None, progress: bool = False) -> dict:
-    """MSE per pixel between each denoiser and the reference (a net) on each (z, sigma): {name: [mse per input]}.
-    ``limits`` {name: n} scores a costly denoiser on the first n items of each batch (default EVAL_LIMITS)."""
+def mse_to(ref, denoisers: dict, inputs: list, *, limits: dict | None = None, progress: bool = False,
+           per_image: bool = False) -> dict:
+    """MSE per pixel between each denoiser and the reference (a net) on each (z, sigma): {name: [mse per input]}
+    (with ``per_image``, each entry the (n,) tensor of its images' MSEs). ``limits`` {name: n} scores a costly
+    denoiser on the first n items of each batch (default EVAL_LIMITS)."""
     from .metrics import denoiser_mse
 
     limits = EVAL_LIMITS if limits is None else limits
@@ -204,15 +207,37 @@ def mse_to(ref, denoisers: dict, inputs: list, *, limits: dict | None = None, pr
         r = ref(z, s)
         for name, D in denoisers.items():
             n = limits.get(name, z.shape[0])
-            out[name].append(denoiser_mse(D, z[:n], s, r[:n]))
+            out[name].append(denoiser_mse(D, z[:n], s, r[:n], per_image=per_image))
     return out
 
 
-def _code() -> str:
-    """The source the cached MSE curves and samples depend on: the denoisers, the sampler, EDM and the metrics."""
+def band_means(per_image: dict, sigmas, band: str, idx=None) -> dict:
+    """{name: ``edm.band_mean`` of its per-level mean MSE} from ``cached_mse(..., per_image=True)`` (or its arrays
+    stacked to (levels, images), which is faster in a bootstrap loop), over the images
+    ``idx`` (a resample of the evaluation inputs' indices; None: all). A denoiser scored on fewer images
+    (EVAL_LIMITS) averages the resampled indices that fall among its own (all of its own if none does), so every
+    denoiser sees the same resample where it can."""
+    import numpy as np
+
+    out = {}
+    for name, vs in per_image.items():
+        a = vs if isinstance(vs, np.ndarray) else np.stack([np.asarray(v, dtype=float) for v in vs])  # (levels, images)
+        if idx is not None:
+            k = np.asarray(idx)[np.asarray(idx) < a.shape[1]]
+            a = a[:, k] if k.size else a
+        out[name] = edm.band_mean(a.mean(1), sigmas, band)
+    return out
+
+
+def _code(what: str = "samples") -> str:
+    """The source the cached samples depend on (the denoisers, the sampler, EDM), and for the MSE curves also the
+    metric that scores them: editing another metric recomputes neither."""
+    import inspect
+
     from . import denoisers, edm, metrics, sampling
 
-    return source_digest(denoisers, edm, metrics, sampling)
+    code = source_digest(denoisers, edm, sampling)
+    return code if what == "samples" else digest(code, inspect.getsource(metrics.denoiser_mse))
 
 
 def _check_keyed(dens) -> None:
@@ -223,16 +248,19 @@ def _check_keyed(dens) -> None:
                            "for other denoisers call mse_to / edm_sampler directly")
 
 
-def cached_mse(cfg, net, dens: AnalyticDenoisers, inputs: list, *, snapshot=None, limits: dict | None = None) -> dict:
+def cached_mse(cfg, net, dens: AnalyticDenoisers, inputs: list, *, snapshot=None, limits: dict | None = None,
+               per_image: bool = False) -> dict:
     """``mse_to(net, dens, inputs)``, one cached result per denoiser, stored with the net of ``cfg``: ELS alone takes
-    about a minute per net on two cores, and notebooks 10-11 score the same nets on the same inputs."""
+    about a minute per net on two cores, and notebooks 10-11 score the same nets on the same inputs. The cache holds
+    each image's MSE; ``per_image`` returns those ({name: [(n,) tensor per input]}), else their means per input."""
     _check_keyed(dens)
     limits = EVAL_LIMITS if limits is None else limits
     key = digest(*[t for z, s in inputs for t in (z, float(s))])
-    return {name: derived(cfg, f"mse-{name}", dict(denoiser=name, built=dens.key, inputs=key, limit=limits.get(name),
-                                                    snapshot=snapshot, code=_code()),
-                          lambda name=name, D=D: mse_to(net, {name: D}, inputs, limits=limits)[name])
-            for name, D in dens.items()}
+    per = {name: derived(cfg, f"mse-{name}", dict(denoiser=name, built=dens.key, inputs=key, limit=limits.get(name),
+                                                   snapshot=snapshot, code=_code("mse"), form="per image"),
+                         lambda name=name, D=D: mse_to(net, {name: D}, inputs, limits=limits, per_image=True)[name])
+           for name, D in dens.items()}
+    return per if per_image else {name: [float(v.mean()) for v in vs] for name, vs in per.items()}
 
 
 def cached_samples(cfg, dens: AnalyticDenoisers, x_T: torch.Tensor, *, num_steps: int = 18, snapshot=None) -> dict:
@@ -243,6 +271,6 @@ def cached_samples(cfg, dens: AnalyticDenoisers, x_T: torch.Tensor, *, num_steps
     _check_keyed(dens)
     key = digest(x_T)
     return {name: derived(cfg, f"samples-{name}", dict(denoiser=name, built=dens.key, x_T=key, num_steps=num_steps,
-                                                        snapshot=snapshot, code=_code()),
+                                                        snapshot=snapshot, code=_code("samples")),
                           lambda D=D: edm_sampler(D, x_T, num_steps=num_steps).clamp(-1, 1))
             for name, D in dens.items()}

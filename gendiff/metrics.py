@@ -57,16 +57,19 @@ def score_field_rmse(D1, D2, x: torch.Tensor, sigma: float, *, generator=None, b
 
 
 @torch.no_grad()
-def denoiser_mse(D, z: torch.Tensor, sigma, ref: torch.Tensor, *, batch_size: int = 256) -> float:
+def denoiser_mse(D, z: torch.Tensor, sigma, ref: torch.Tensor, *, batch_size: int = 256, per_image: bool = False):
     """Mean squared difference per pixel between D(z; sigma) and a reference output ``ref`` of the same inputs
-    (Niedoba et al.'s comparison of a denoiser with a network, on forward- or reverse-process inputs z)."""
-    total = 0.0
+    (Niedoba et al.'s comparison of a denoiser with a network, on forward- or reverse-process inputs z). With
+    ``per_image``, the per-pixel mean of each input image (float64, shape (n,)), whose mean is the scalar form: what a
+    bootstrap over the evaluation inputs resamples."""
+    per = []
     sig = torch.as_tensor(sigma, dtype=torch.float32).reshape(-1)
     for lo in range(0, z.shape[0], batch_size):
         s = sig if sig.numel() == 1 else sig[lo:lo + batch_size]
         out = D(z[lo:lo + batch_size], s)
-        total += float(((flat(out) - flat(ref[lo:lo + batch_size])).double() ** 2).sum())
-    return total / ref.numel()
+        per.append(((flat(out) - flat(ref[lo:lo + batch_size])).double() ** 2).mean(1).cpu())
+    per = torch.cat(per)
+    return per if per_image else float(per.mean())
 
 
 @torch.no_grad()

@@ -119,10 +119,29 @@ class Estimate:
         return cls(v, lo, hi, method=f"{which} over {len(es)} {over}: ends of the {len(with_iv)} interval(s) "
                                      f"({'; '.join(bases)}), the others point values")
 
+    @classmethod
+    def hull(cls, estimates) -> "Estimate":
+        """One quantity measured with intervals over different sources of variation (a t-interval over training
+        seeds, a bootstrap over evaluation inputs): the first's value, with the interval from the lowest lower end to
+        the highest upper end, so it covers the quantity whenever either interval does. Point values add nothing."""
+        es = [e if isinstance(e, Estimate) else Estimate(float(e)) for e in estimates]
+        if not es:
+            raise GendiffError("Estimate.hull needs at least one estimate")
+        with_iv = [e for e in es if e.lo is not None]
+        if not with_iv:
+            return es[0]
+        method = with_iv[0].method if len(with_iv) == 1 else "hull of the intervals: " + " & ".join(
+            e.basis for e in with_iv)
+        return cls(es[0].value, min(es[0].value, *(e.lo for e in with_iv)), max(es[0].value, *(e.hi for e in with_iv)),
+                   method=method)
+
     @property
     def basis(self) -> str:
         """What the interval is over, for a table: 't, 3 seeds', 'bootstrap, 32 inputs', '1 seed' or ''."""
         import re
+
+        if self.method.startswith("hull of the intervals: "):
+            return "hull of " + self.method[len("hull of the intervals: "):]
 
         m = re.match(r"(max|min) over (\d+) (\w+)", self.method)
         if m:

@@ -239,8 +239,6 @@ if extend_far:
                            "its own training images", explains="001-gauss-vs-mem-heldout-clear")
 
 # %%
-import time
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -260,7 +258,6 @@ from gendiff.sampling import initial_noise
 from gendiff.zoo import NetConfig
 
 style()
-t_start = time.time()
 data = load_dataset(dataset, size=size, data_path=data_path)
 x_T = initial_noise(n_samples, tuple(data.shape[1:]), seed)
 BAND = (0.1, 20)  # section 5: the paper's intermediate range, as in notebook 04
@@ -662,7 +659,6 @@ claims.number("ladder", ladder.reset_index().to_dict("records"))
 claims.number("best_step", per_seed.step_DG.tolist())
 claims.number("per_seed", per_seed.reset_index().to_dict("records"))
 claims.number("curves", curves.to_dict("records"))
-claims.number("runtime_s", time.time() - t_start)
 claims.finish()
 
 # %% [markdown]

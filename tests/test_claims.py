@@ -33,6 +33,11 @@ def test_intervals_give_inconclusive_when_they_straddle(claims):
     assert claims.record("a", "", x=float("nan")) == "inconclusive"  # not measurable at this scale
     assert combine(["holds", "inconclusive", "differs"]) == "differs"
     assert combine(["holds", "inconclusive"]) == "inconclusive"
+    # decide: what the tests say of another reading, nothing recorded
+    assert claims.decide("a", x=Estimate(0.7, 0.6, 0.8)) == "holds" and claims.verdict("a") == "inconclusive"
+    assert claims.decide("b", y=1.5, z=1) == "differs"
+    with pytest.raises(GendiffError, match="declares statistics"):
+        claims.decide("a", y=1)
 
 
 def test_order_and_names_are_enforced(claims):
@@ -116,6 +121,16 @@ def test_the_worst_case_over_nets_keeps_the_ends_of_their_intervals_and_covers_t
     m = Estimate.extreme([Estimate(2.0), Estimate(1.5, 1.0, 3.0)], "min")
     assert (m.value, m.lo, m.hi) == (1.5, 1.0, 2.0)
     assert Estimate.extreme([1.0, 3.0]).method.endswith("point values")
+    h = Estimate.hull([Estimate.t_interval([0.5, 0.6, 0.7]), Estimate(0.6, 0.58, 0.9, method="95% percentile "
+                                                                              "bootstrap over 48 inputs")])
+    assert (h.value, h.hi) == (pytest.approx(0.6), 0.9) and h.lo == pytest.approx(Estimate.t_interval([0.5, 0.6, 0.7]).lo)
+    assert h.basis == "hull of t, 3 seeds & bootstrap, 48 inputs"
+    assert "hull of t, 3 seeds & bootstrap, 48 inputs" in Estimate.extreme([h, 0.2]).basis
+    assert Estimate.hull([Estimate(0.6), 0.7]) == Estimate(0.6)  # point values add no interval
+    one = Estimate.hull([Estimate(0.6), Estimate.t_interval([0.5, 0.6, 0.7])])  # one interval: its own basis
+    assert one.basis == "t, 3 seeds" and one.value == 0.6
+    with pytest.raises(GendiffError, match="at least one"):
+        Estimate.hull([])
     # coverage: when every interval covers its own mean, the extreme's interval covers the true maximum
     rng, hits = np.random.default_rng(3), []
     for _ in range(400):

@@ -61,3 +61,20 @@ def test_a_net_that_fails_is_named_and_the_others_train(tmp_path, monkeypatch):
         P.train_plan("smoke", ["06"], overrides=over)
     assert [m for m in P.check_against_cache(P.study_plan("smoke", ["06"], over)) if "not trained" in m] == \
         [f"planned for 06_capacity but not trained: {first.cfg}"]
+
+
+@pytest.mark.parametrize("profile", ["smoke", "default"])
+def test_notebooks_that_share_nets_declare_the_same_ones(profile):
+    """09-11 analyse one zoo and 04 reuses 03's nets: each keeps the value in its own parameters (papermill needs them
+    there), so this checks that the copies cannot drift apart: a changed N, width or budget in one would silently
+    train and analyse other nets."""
+    def unets(nb):
+        return {pn.key for pn in P.study_plan(profile, [nb]) if pn.cfg.arch == "unet" and pn.cfg.P_std == P_STD}
+
+    from gendiff.edm import P_STD
+
+    assert unets("09") and unets("09") <= unets("10")
+    if profile == "default":  # at smoke, 11 scores a smaller zoo of its own to stay fast
+        assert unets("10") <= unets("11")
+    assert unets("04") and unets("04") <= unets("03")
+    assert unets("03") & unets("05")  # the N grid's shared sizes (16, 4096 at default) are the same nets

@@ -369,3 +369,33 @@ def test_departure_cosine_by_hand_and_learned_part_of_any_denoiser():
     x, s = torch.randn(4, 1, 2, 2), 0.7
     c_skip = edm.SIGMA_DATA**2 / (s**2 + edm.SIGMA_DATA**2)
     assert torch.allclose(LearnedPart(G)(x, s), G(x, s) - c_skip * x, atol=1e-6)
+
+
+def test_denoiser_mse_per_image_is_each_images_mean_and_band_means_resample_them():
+    """Per image against a direct loop; its mean is the scalar form; analytic.band_means over a resample of the
+    images equals the band mean of hand-resampled per-level means, a denoiser scored on fewer images using the
+    resampled indices among its own."""
+    from gendiff import analytic, edm
+    from gendiff.denoisers import GaussianDenoiser
+    from gendiff.metrics import denoiser_mse
+
+    g = torch.Generator().manual_seed(0)
+    y = torch.randn(20, 1, 4, 4, generator=g, dtype=torch.float64)
+    D = GaussianDenoiser.from_data(y)
+    z, ref = y[:6] + 0.5 * torch.randn(6, 1, 4, 4, generator=g, dtype=torch.float64), y[:6]
+    per = denoiser_mse(D, z, 0.5, ref, per_image=True, batch_size=4)
+    loop = torch.stack([((D(z[i:i + 1], 0.5) - ref[i:i + 1]) ** 2).mean() for i in range(6)])
+    assert torch.allclose(per, loop.double(), rtol=1e-12) and per.shape == (6,)
+    assert denoiser_mse(D, z, 0.5, ref) == pytest.approx(float(per.mean()), rel=1e-12)
+
+    sigmas = [0.05, 0.5, 5.0]  # the "mid" band [0.3, 3] holds 0.5 alone, "pspc" [0.1, 20] holds 0.5 and 5
+    rng = np.random.default_rng(0)
+    full = {"A": [torch.as_tensor(rng.random(6)) for _ in sigmas], "ELS": [torch.as_tensor(rng.random(2)) for _ in sigmas]}
+    assert analytic.band_means(full, sigmas, "pspc")["A"] == pytest.approx(
+        edm.band_mean([float(v.mean()) for v in full["A"]], sigmas, "pspc"))
+    idx = np.array([1, 1, 4, 0, 5, 3])
+    got = analytic.band_means(full, sigmas, "pspc", idx)
+    assert got["A"] == pytest.approx((full["A"][1][idx].mean() + full["A"][2][idx].mean()).item() / 2)
+    assert got["ELS"] == pytest.approx((full["ELS"][1][[1, 1, 0]].mean() + full["ELS"][2][[1, 1, 0]].mean()).item() / 2)
+    assert analytic.band_means(full, sigmas, "pspc", np.array([4, 5]))["ELS"] == pytest.approx(
+        analytic.band_means(full, sigmas, "pspc")["ELS"])  # none of its own resampled: all of its own

@@ -389,6 +389,10 @@ def test_cached_mse_samples_and_distillation_equal_the_direct_computation_and_lo
     inputs = analytic.forward_inputs(y[:3], sigmas, seed=1)
     direct = analytic.mse_to(net, dens, inputs)
     assert analytic.cached_mse(cfg, net, dens, inputs) == direct
+    per = analytic.cached_mse(cfg, net, dens, inputs, per_image=True)  # the same cache entry, each image's MSE
+    per_direct = analytic.mse_to(net, dens, inputs, per_image=True)
+    assert all(torch.equal(a, b) for n in dens for a, b in zip(per[n], per_direct[n]))
+    assert [v.numel() for v in per["ELS"]] == [min(3, analytic.EVAL_LIMITS["ELS"])] * len(sigmas)
     x_T = initial_noise(2, (1, 8, 8), 0)
     samples = analytic.cached_samples(cfg, dens, x_T, num_steps=4)
     assert torch.equal(samples["ELS"], edm_sampler(dens["ELS"], x_T, num_steps=4).clamp(-1, 1))

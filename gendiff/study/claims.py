@@ -263,6 +263,17 @@ class Claims:
         self.save()
         return self.recorded[id]["verdict"]
 
+    def decide(self, id: str, **stats) -> str:
+        """What the declared tests of ``id`` say of these statistics, without recording them: e.g. the verdict an
+        interval from one source of variation alone would give, beside the recorded one."""
+        if id not in self.declared:
+            raise GendiffError(f"claim {id!r} was not declared in {self.notebook}")
+        tests = self._tests[id]
+        if set(stats) != set(tests):
+            raise GendiffError(f"claim {id!r} declares statistics {sorted(tests)}, got {sorted(stats)}")
+        est = {k: as_estimate(f"{id}.{k}", v) for k, v in stats.items()}
+        return combine(INCONCLUSIVE if e is None else tests[k].decide(e) for k, e in est.items())
+
     def number(self, key: str, value) -> None:
         """Record a number for sweeps and the ledger (not a verdict)."""
         self._measured = True
