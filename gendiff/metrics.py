@@ -311,16 +311,19 @@ def generalization_score(x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def reference_distances(D, refs: dict, x0: torch.Tensor, sigmas, *, generator=None, batch_size: int = 256) -> list:
+def reference_distances(D, refs: dict, x0: torch.Tensor, sigmas, *, generator=None, batch_size: int = 256,
+                        per_image: bool = False) -> list:
     """Where a denoiser sits among reference denoisers, and how good each is: on forward-process inputs
     z = x0 + sigma eps (one draw per image and sigma, from ``generator``), the per-image RMSE of D to each reference
     (Li et al. 2024, eq. 10's form) and of D and every reference to the clean image x0, averaged over the images.
     Rows {sigma, of, to, rmse}: ``of`` is 'D' or a reference's name, ``to`` a reference's name or 'clean'. On
-    held-out x0 the 'clean' rows say which reference is the better denoiser at each sigma (``worse_band``)."""
+    held-out x0 the 'clean' rows say which reference is the better denoiser at each sigma (``worse_band``). With
+    ``per_image``, each row also holds ``rmse_i``, the per-image RMSEs (a float64 numpy array whose mean is ``rmse``):
+    what a bootstrap over the evaluation images resamples."""
     gdev = generator.device if generator is not None else "cpu"
     rows = []
     for s in [float(v) for v in sigmas]:
-        tot: dict = {}
+        per: dict = {}
         for lo in range(0, x0.shape[0], batch_size):
             xb = x0[lo:lo + batch_size]
             z = xb + s * torch.randn(xb.shape, generator=generator, device=gdev, dtype=xb.dtype).to(xb.device)
@@ -328,9 +331,11 @@ def reference_distances(D, refs: dict, x0: torch.Tensor, sigmas, *, generator=No
             pairs = [("D", name) for name in refs] + [(name, "clean") for name in outs]
             for a, b in pairs:
                 other = xb if b == "clean" else outs[b]
-                r = flat(outs[a] - other).double().pow(2).mean(1).sqrt().sum()
-                tot[(a, b)] = tot.get((a, b), 0.0) + float(r)
-        rows += [dict(sigma=s, of=a, to=b, rmse=v / x0.shape[0]) for (a, b), v in tot.items()]
+                per.setdefault((a, b), []).append(flat(outs[a] - other).double().pow(2).mean(1).sqrt().cpu())
+        for (a, b), parts in per.items():
+            r_i = torch.cat(parts)
+            rows.append(dict(sigma=s, of=a, to=b, rmse=float(r_i.sum()) / x0.shape[0],
+                             **({"rmse_i": r_i.numpy()} if per_image else {})))
     return rows
 
 

@@ -71,7 +71,9 @@ P_std_wide = 2.4  # section 5: the wider training-noise law, ln sigma ~ N(P_mean
 # margin can say which one a net is nearer. The band of the new row keeps only the levels where $D_M$ is *clearly* the worse denoiser, at least
 # `metrics.CLEARLY_WORSE` (5 %) farther from the clean images than $D_G$; the statistics, tests and wrong world are
 # those of `001-gauss-vs-mem-heldout`, which it supersedes. The band is decided from the references alone, never from
-# a net, and notebook 07 reads its budget chain on the same statistic.
+# a net, and notebook 07 reads its budget chain on the same statistic. Its intervals add a second source of variation
+# that costs no training: each is the hull (`Estimate.hull`) of the t-interval over seeds and a percentile bootstrap
+# over the held-out images (the same resample at every level, seed and reference).
 
 # %%
 from gendiff.study import Claims, Estimate, above, below, between, say
@@ -137,11 +139,11 @@ claims.declare("001-gauss-vs-mem-heldout", "On new images, where D_M is the wors
 claims.declare("001-gauss-vs-mem-heldout-clear", "On new images, where D_M is clearly the worse denoiser, a "
                "generalizing net sits closer to D_G than to D_M, and no closer to its own training images than to "
                "other real ones", source=f"{LI}, Figs. 3 and 5", paper="qualitative", kind="reproduction",
-               over="seeds",
                statistic=f"{HELDOUT}, keeping only the levels where D_M is farther from the clean images than D_G by "
                          "more than metrics.CLEARLY_WORSE (5 %). Per training seed, margin: the smallest RMSE(net, D_M) "
                          "- RMSE(net, D_G) over that band; own_vs_unseen: the smallest RMSE(net, D_M^own) / "
-                         "RMSE(net, D_M^unseen) over it",
+                         "RMSE(net, D_M^unseen) over it; mean over seeds, its interval the hull of the 95 % t-interval "
+                         "over seeds and a percentile bootstrap over the held-out images",
                tests={"margin": above(0.0), "own_vs_unseen": above(0.8)},
                wrong_world="a net that memorizes: the memorizing net (N_mem) of the same seed, read the same way "
                            "against its own D_G and D_M and its own band",
@@ -317,7 +319,7 @@ ref_rows = []
 for s_ in tqdm(seeds, desc="held-out references (training seeds)"):
     for name, m in M.items():
         rows_s = reference_distances(net_of(name, s_), {k: m[v] for k, v in REFS.items()}, m["y_out"], sigmas,
-                                     generator=stream(seed, "eval", 2))
+                                     generator=stream(seed, "eval", 2), per_image=True)
         ref_rows += [dict(r, seed=s_, net=name) for r in rows_s]
 refd = pd.DataFrame(ref_rows)
 
@@ -619,8 +621,31 @@ gen_side = {name: dict(margin=heldout(name, "D_M - D_G", "min"), own_vs_unseen=h
             for name in M}  # 001-gauss-vs-mem-heldout's statistics, read for either net
 mem_side = {name: dict(margin=heldout(name, "D_G - D_M", "min"), own_vs_unseen=heldout(name, "own / unseen", "max"))
             for name in M}  # 001-mem-near-DM-heldout's
-clear_side = {name: dict(margin=heldout(name, "D_M - D_G", "min", band_clear),
-                         own_vs_unseen=heldout(name, "own / unseen", "min", band_clear))
+per_img = {(r.net, r.seed, r.sigma, r.to): r.rmse_i for r in refd[refd.of == "D"].itertuples()}
+
+
+def clear_on(idx, name, stat):
+    """A 001-gauss-vs-mem-heldout-clear statistic of one net on the held-out images idx: per seed, the smallest over
+    its clear band of the margin or own/unseen; their mean over seeds (every index: the t-interval's mean)."""
+    def per_seed_(s_):
+        m = lambda to, sg: per_img[name, s_, sg, to][idx].mean()  # noqa: E731
+        return min(m("D_M", sg) - m("D_G", sg) if stat == "margin" else m("D_M own", sg) / m("D_M unseen", sg)
+                   for sg in band_clear[name])
+    return float(np.mean([per_seed_(s_) for s_ in seeds]))
+
+
+def clear_interval(name, stat, col):
+    """The hull of the t-interval over seeds (heldout) and the bootstrap over the held-out images."""
+    if not band_clear[name]:
+        return float("nan")  # no level where D_M is clearly the worse: nothing to decide on
+    n_img = M[name]["y_out"].shape[0]
+    boot = Estimate.bootstrap(np.arange(n_img)[:, None], stat=lambda a: clear_on(a[:, 0].astype(int), name, stat),
+                              over="images")
+    return Estimate.hull([heldout(name, col, "min", band_clear), boot])
+
+
+clear_side = {name: dict(margin=clear_interval(name, "margin", "D_M - D_G"),
+                         own_vs_unseen=clear_interval(name, "own", "own / unseen"))
               for name in M}  # 001-gauss-vs-mem-heldout-clear's
 bands_txt = "; ".join(f"{name}: " + (", ".join(f"{sg:.3g}" for sg in b) or "none") for name, b in band.items())
 nm = near.groupby(["net", "sigma"]).mean(numeric_only=True)

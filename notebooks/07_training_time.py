@@ -114,7 +114,11 @@ extend_far = [9600, 19200]  # section 4: the first seed's control net only, trai
 # toward $D_M$ with training). `001-budget-4x-gen-heldout`, `001-budget-16x-turn-heldout` and
 # `001-budget-16x-gen-heldout` replace the margin of their superseded rows by the held-out margin with the same tests;
 # the last adds 04's own/unseen test (above 0.8) and names as its wrong world the small-$N$ net of the first seed at
-# its last ladder snapshot, read the same way against its own references.
+# its last ladder snapshot, read the same way against its own references. A second source of variation costs no
+# training here: every section-5 statistic also gets a percentile bootstrap over the `n_eval` held-out images (the
+# same resample at every level, snapshot, seed and reference). The trend row's interval is the hull (`Estimate.hull`)
+# of its t-interval over seeds and that bootstrap; the single-net rows, point values on the other sections, get the
+# bootstrap as their interval.
 
 # %%
 from gendiff.study import Claims, Estimate, above, below, between, say
@@ -197,9 +201,11 @@ HELDOUT = ("notebook 04's 001-gauss-vs-mem-heldout-clear statistic, per snapshot
 claims.declare("001-budget-gen-heldout", "More training moves the generalizing net toward D_G relative to D_M, on new "
                "images where D_M is the worse denoiser", source=f"ours: 001-budget-gen on the statistic of {LI}'s "
                "Figs. 3 and 5 as notebook 04 now decides it (001-gauss-vs-mem-heldout-clear)",
-               paper="(implied: the paper's nets are near D_G)", kind="extension", over="seeds",
+               paper="(implied: the paper's nets are near D_G)", kind="extension",
                statistic=f"{HELDOUT}. Per training seed, slope: least-squares slope of the N_control net's held-out "
-                         "margin against log2(step) over the snapshots from ladder_from on",
+                         "margin against log2(step) over the snapshots from ladder_from on; mean over seeds, its "
+                         "interval the hull of the 95 % t-interval over seeds and a percentile bootstrap over the "
+                         "held-out images",
                tests={"slope": above(0.0)},
                wrong_world="a net that moves toward D_M with training: the small-N net of the same seed, read the same "
                            "way against its own references",
@@ -211,7 +217,7 @@ if extend:
                    paper="(beyond the papers)", kind="extension",
                    statistic=f"{HELDOUT}. First seed only: z = (held-out margin at the last step of extend - the "
                              "seed's ladder line there) / half-width of its 95 % least-squares prediction interval "
-                             "(log2 step)",
+                             "(log2 step); percentile bootstrap over the held-out images",
                    tests={"z": between(-1.0, 1.0)},
                    differs="the trend bends beyond the ladder (z > 1: a late turn toward D_G; z < -1: faster away)",
                    explains="001-budget-gen-heldout")
@@ -220,7 +226,8 @@ if extend_far:
                    "D_G on new images", source="ours: tests the budget explanation of 001-gauss-vs-mem-heldout-clear",
                    paper="(implied: the paper's nets, trained far longer, are near D_G)", kind="extension",
                    statistic=f"{HELDOUT}. First seed, control net only: change = held-out margin at the last step of "
-                             "extend_far minus that at the last step of extend",
+                             "extend_far minus that at the last step of extend; percentile bootstrap over the held-out "
+                             "images",
                    tests={"change": above(0.0)},
                    differs="its held-out margin does not rise with more training",
                    explains="001-gauss-vs-mem-heldout-clear")
@@ -231,7 +238,7 @@ if extend_far:
                    statistic=f"{HELDOUT}; own_vs_unseen: the smallest RMSE(net, D_M^own) / RMSE(net, D_M^unseen) over "
                              "the band (D_M of n_ref of its training images / of as many real images outside its "
                              "training and held-out sets). First seed, control net only, at the last step of "
-                             "extend_far",
+                             "extend_far; percentile bootstrap over the held-out images",
                    tests={"margin": above(0.0), "own_vs_unseen": above(0.8)},
                    wrong_world="a memorizing net: the small-N net of the first seed at its last ladder snapshot, read "
                                "the same way against its own references",
@@ -312,7 +319,7 @@ def snapshot_curve(n_train, train_seed, all_sigmas=False, steps_=steps, snaps=sn
         prof += [dict(seed=train_seed, step=step, sigma=sg, rmse=score_field_rmse(net, G, y_out, sg, generator=gen()))
                  for sg in (edm.sigma_grid(10).tolist() if all_sigmas else [])]
         held += [dict(r, run=run, N=n_train, seed=train_seed, step=step) for r in
-                 reference_distances(net, refs, y_out, held_sigmas, generator=stream(seed, "eval", 2))]
+                 reference_distances(net, refs, y_out, held_sigmas, generator=stream(seed, "eval", 2), per_image=True)]
     return rows, samples, y, prof, held
 
 
@@ -538,6 +545,29 @@ def held_at(run, n_train, step, col="margin", train_seed=s0):
 lad_h = hm[(hm.run == "ladder") & (hm.step >= ladder_from)]
 slope_h = {n: pd.Series({sd: np.polyfit(np.log2(g.step), g.margin, 1)[0] for sd, g in lad_h[lad_h.N == n]
                          .groupby("seed")}, dtype=float) for n in (N, N_control)}  # per seed, each net
+per_img = {(r.run, r.N, r.seed, r.step, r.sigma, r.to): r.rmse_i for r in held[held.of == "D"].itertuples()}
+ladder_steps = [st for st in snapshots if st >= ladder_from]
+
+
+def held_on(idx, run, n_train, step, col="margin", train_seed=s0):
+    """held_at on the held-out images idx (a resample; every index: held_at itself)."""
+    m = lambda to, sg: per_img[run, n_train, train_seed, step, sg, to][idx].mean()  # noqa: E731
+    vals = [m("D_M", sg) - m("D_G", sg) if col == "margin" else m("D_M own", sg) / m("D_M unseen", sg)
+            for sg in band[n_train]]
+    return min(vals) if vals else float("nan")
+
+
+def slope_on(idx, n_train):
+    """The mean over seeds of each seed's ladder slope of the held-out margin, on the held-out images idx."""
+    return float(np.mean([np.polyfit(np.log2(ladder_steps), [held_on(idx, "ladder", n_train, st, train_seed=sd)
+                                                              for st in ladder_steps], 1)[0] for sd in seeds]))
+
+
+def over_images(stat):
+    """stat(idx) with a percentile bootstrap over the n_eval held-out images (NaN where a band is empty)."""
+    if not np.isfinite(stat(np.arange(n_eval))):
+        return float("nan")
+    return Estimate.bootstrap(np.arange(n_eval)[:, None], stat=lambda a: stat(a[:, 0].astype(int)), over="images")
 fig, axes = plt.subplots(1, 3, figsize=(17, 4))
 ladder_h = hm[hm.run == "ladder"].assign(net=lambda d: d.N.map(lambda n: f"N={n}"))
 sns.lineplot(ladder_h, x="step", y="margin", hue="net", marker="o", errorbar=t_ci, ax=axes[0])
@@ -619,34 +649,49 @@ if extend_far:
                   f"({far_steps[-1] / 1200:g}x the 1200-step budget): margin {at_far(far_steps[-1]):+.4f}",
                   margin=at_far(far_steps[-1]))
     claims.number("extension_far", far.to_dict("records"))
-t_or_nan = lambda v: Estimate.t_interval(v) if len(v) == len(seeds) else float("nan")  # noqa: E731  (empty band)
-e_gen_h, e_mem_h = t_or_nan(slope_h[N_control]), t_or_nan(slope_h[N])
+
+
+def slope_interval(n_train):
+    """Mean over seeds of the ladder slope of the held-out margin: the hull of its t-interval over seeds and the
+    bootstrap over the held-out images (NaN where a seed has no band)."""
+    if len(slope_h[n_train]) != len(seeds):
+        return float("nan")
+    return Estimate.hull([Estimate.t_interval(slope_h[n_train]), over_images(lambda i: slope_on(i, n_train))])
+
+
+e_gen_h, e_mem_h = slope_interval(N_control), slope_interval(N)
 band_txt = "; ".join(f"N={n}: " + (", ".join(f"{sg:.3g}" for sg in b) or "none") for n, b in band.items())
 claims.record("001-budget-gen-heldout", f"bands (σ): {band_txt}. N={N_control}: held-out margin "
               f"{lad_h[(lad_h.N == N_control) & (lad_h.step == snapshots[-1])].margin.mean():+.4f} at step "
               f"{snapshots[-1]} (mean over seeds), slope per doubling of steps {e_gen_h}; the small-N net (wrong "
               f"world): {e_mem_h}", slope=e_gen_h, wrong_world=dict(slope=e_mem_h))
 if extend:
-    g0h = lad_h[(lad_h.N == N_control) & (lad_h.seed == s0)]
-    p_h = (Estimate.ols_prediction(np.log2(g0h.step.to_numpy()), g0h.margin.to_numpy(), np.log2(extend[-1]),
-                                   over="snapshots") if len(g0h) >= 3 else None)
+    def z_on(idx):  # section 3's z of the held-out margin, on the held-out images idx
+        line = Estimate.ols_prediction(np.log2(ladder_steps), [held_on(idx, "ladder", N_control, st)
+                                                               for st in ladder_steps], np.log2(extend[-1]))
+        return (held_on(idx, "extend", N_control, extend[-1]) - line.value) / ((line.hi - line.lo) / 2)
+
+    p_h = Estimate.ols_prediction(np.log2(ladder_steps), [held_at("ladder", N_control, st) for st in ladder_steps],
+                                  np.log2(extend[-1]), over="snapshots") if len(ladder_steps) >= 3 else None
     meas_h = held_at("extend", N_control, extend[-1])
-    z4_h = (meas_h - p_h.value) / ((p_h.hi - p_h.lo) / 2) if p_h is not None else float("nan")
+    z4_h = over_images(z_on) if p_h is not None else float("nan")
     claims.record("001-budget-4x-gen-heldout", f"N={N_control}, seed {s0}, step {extend[-1]}: held-out margin "
                   f"{meas_h:+.4f} measured, " + (f"{p_h.value:+.4f} [{p_h.lo:+.4f}, {p_h.hi:+.4f}] predicted by the "
                                                  "seed's ladder line" if p_h is not None else "no ladder line"),
                   z=z4_h)
 if extend_far:
-    h4, h16 = held_at("far", N_control, extend[-1]), held_at("far", N_control, far_steps[-1])
+    last = far_steps[-1]
+    h4, h16 = held_at("far", N_control, extend[-1]), held_at("far", N_control, last)
+    turn = over_images(lambda i: held_on(i, "far", N_control, last) - held_on(i, "far", N_control, extend[-1]))
     claims.record("001-budget-16x-turn-heldout", f"N={N_control}, seed {s0}: held-out margin {h4:+.4f} at step "
-                  f"{extend[-1]} -> {h16:+.4f} at step {far_steps[-1]}", change=h16 - h4)
-    ou16 = held_at("far", N_control, far_steps[-1], "own_vs_unseen")
-    mem_end = dict(margin=held_at("ladder", N, snapshots[-1]),
-                   own_vs_unseen=held_at("ladder", N, snapshots[-1], "own_vs_unseen"))
-    claims.record("001-budget-16x-gen-heldout", f"N={N_control}, seed {s0}, step {far_steps[-1]}: held-out margin "
-                  f"{h16:+.4f}, own/unseen {ou16:.3f}; the N={N} net at step {snapshots[-1]} (wrong world): "
-                  f"{mem_end['margin']:+.4f} and {mem_end['own_vs_unseen']:.3f}", margin=h16, own_vs_unseen=ou16,
-                  wrong_world=mem_end)
+                  f"{extend[-1]} -> {h16:+.4f} at step {last}: change {turn}", change=turn)
+    gen16 = dict(margin=over_images(lambda i: held_on(i, "far", N_control, last)),
+                 own_vs_unseen=over_images(lambda i: held_on(i, "far", N_control, last, "own_vs_unseen")))
+    mem_end = dict(margin=over_images(lambda i: held_on(i, "ladder", N, snapshots[-1])),
+                   own_vs_unseen=over_images(lambda i: held_on(i, "ladder", N, snapshots[-1], "own_vs_unseen")))
+    claims.record("001-budget-16x-gen-heldout", f"N={N_control}, seed {s0}, step {last}: held-out margin "
+                  f"{gen16['margin']}, own/unseen {gen16['own_vs_unseen']}; the N={N} net at step {snapshots[-1]} "
+                  f"(wrong world): {mem_end['margin']} and {mem_end['own_vs_unseen']}", **gen16, wrong_world=mem_end)
 claims.number("heldout band", {str(n): b for n, b in band.items()})
 claims.number("heldout", hm.to_dict("records"))
 claims.number("heldout levels", near.drop(columns="in_band").to_dict("records"))
@@ -736,14 +781,16 @@ if extend_far:
                                       & near.in_band & (near.step == step)].set_index("sigma")["D_M - D_G"]
     lv0, lv1 = deciding("ladder", snapshots[-1]), deciding("far", far_steps[-1])
     levels_txt = lambda lv: ", ".join(f"{v:+.4f} at σ = {sg:.3g}" for sg, v in lv.items())  # noqa: E731
-    say(f"On new images (section 5), where $D_M$ is clearly the worse denoiser (bands: {band_txt}), the control's held-out "
-        f"margin changes by {e_gen_h} per doubling of the budget over the ladder (`001-budget-gen-heldout` "
+    say(f"On new images (section 5), where $D_M$ is clearly the worse denoiser (bands: {band_txt}), the control's "
+        f"held-out margin changes by {e_gen_h} per doubling of the budget over the ladder (`001-budget-gen-heldout` "
         f"**{claims.verdict('001-budget-gen-heldout')}**); the small-$N$ net's, its wrong world, by {e_mem_h}. "
-        f"At 4x, seed {s0}'s control reads {meas_h:+.4f} (z = {z4_h:+.2f}, `001-budget-4x-gen-heldout` "
-        f"**{claims.verdict('001-budget-4x-gen-heldout')}**); from 4x to 16x it goes {h4:+.4f} -> {h16:+.4f} "
-        f"(`001-budget-16x-turn-heldout` **{claims.verdict('001-budget-16x-turn-heldout')}**), with own/unseen "
-        f"{ou16:.3f} at 16x (`001-budget-16x-gen-heldout` **{claims.verdict('001-budget-16x-gen-heldout')}**; the "
-        f"small-$N$ net reads {mem_end['margin']:+.4f} and {mem_end['own_vs_unseen']:.3f}).")
+        f"At 4x, seed {s0}'s control reads {meas_h:+.4f} (z = {z4_h}, `001-budget-4x-gen-heldout` "
+        f"**{claims.verdict('001-budget-4x-gen-heldout')}**); from 4x to 16x it goes {h4:+.4f} -> {h16:+.4f}, a "
+        f"change of {turn} (`001-budget-16x-turn-heldout` **{claims.verdict('001-budget-16x-turn-heldout')}**), "
+        f"with own/unseen {gen16['own_vs_unseen']} at 16x (`001-budget-16x-gen-heldout` "
+        f"**{claims.verdict('001-budget-16x-gen-heldout')}**; the small-$N$ net reads {mem_end['margin']} and "
+        f"{mem_end['own_vs_unseen']}). Intervals: percentile bootstrap over the {n_eval} held-out images, and for "
+        f"the slopes its hull with the t-interval over seeds.")
     say(f"Level by level (seed {s0}'s control), the margin at step {snapshots[-1]} is {levels_txt(lv0)}; at step "
         f"{far_steps[-1]} it is {levels_txt(lv1)}. The smallest, which decides the rows, is at σ = "
         f"{lv1.idxmin():.3g}, where the two references' own errors on the clean images differ by "

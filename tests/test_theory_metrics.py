@@ -318,6 +318,12 @@ def test_reference_distances_and_the_band_where_D_M_is_the_worse_heldout_denoise
     one = reference_distances(D_G, {"D_M": D_M}, held, [2.0], generator=torch.Generator().manual_seed(1))
     direct = score_field_rmse(D_G, D_M, held, 2.0, generator=torch.Generator().manual_seed(1))  # eq 10, same noise
     assert [r["rmse"] for r in one if r["to"] == "D_M"] == [pytest.approx(direct, rel=1e-12)]
+    with_i = reference_distances(D_G, {"D_M": D_M}, held, [2.0], generator=torch.Generator().manual_seed(1),
+                                 per_image=True, batch_size=5)  # batches of 5: the per-image values join up
+    assert all(r["rmse_i"].shape == (16,) and r["rmse"] == pytest.approx(r["rmse_i"].mean(), rel=1e-12) for r in with_i)
+    same = reference_distances(D_G, {"D_M": D_M}, held, [2.0], generator=torch.Generator().manual_seed(1),
+                               per_image=True)
+    assert [r["rmse"] for r in same] == [r["rmse"] for r in one]  # per_image adds the values, changes nothing
     assert 0.05 in worse_band(rows, worse="D_M", better="D_G")  # new images: D_M snaps to a training image
     train_rows = reference_distances(D_G, {"D_G": D_G, "D_M": D_M}, y[:16], [0.05],
                                      generator=torch.Generator().manual_seed(1))
