@@ -68,9 +68,9 @@ P_std_wide = 2.4  # section 5: the wider training-noise law, ln sigma ~ N(P_mean
 # **Where the references differ (`001-gauss-vs-mem-heldout-clear`, declared after this notebook's previous run).**
 # That run decided `001-gauss-vs-mem-heldout` at its highest band level, where $D_M$ was the worse denoiser of the new
 # images by a hair (the reading below renders by how much): there both references give nearly the mean image, and no
-# margin can say which one a net is nearer. The band of the new row keeps only the levels where $D_M$ is *clearly* the worse denoiser, at least
-# `metrics.CLEARLY_WORSE` (5 %) farther from the clean images than $D_G$; the statistics, tests and wrong world are
-# those of `001-gauss-vs-mem-heldout`, which it supersedes. The band is decided from the references alone, never from
+# margin can say which one a net is nearer. The band of the new row keeps only the levels where $D_M$ is *clearly*
+# the worse denoiser, at least `metrics.CLEARLY_WORSE` (5 %) farther from the clean images than $D_G$; the
+# statistics, tests and wrong world are those of `001-gauss-vs-mem-heldout`, which it supersedes. The band is decided from the references alone, never from
 # a net, and notebook 07 reads its budget chain on the same statistic. Its intervals add a second source of variation
 # that costs no training: each is the hull (`Estimate.hull`) of the t-interval over seeds and a percentile bootstrap
 # over the held-out images (the same resample at every level, seed and reference).
