@@ -578,7 +578,7 @@ for run, mk in (("extend", "s"), ("far", "D")):
     axes[2].plot(e_.step, e_.own_vs_unseen, mk, color="C3", label=f"N={N_control}, seed {s0}, trained on ({run})")
 lv = near[(near.N == N_control) & (near.seed == s0) & near.in_band & (near.run != "extend")]
 sns.lineplot(lv.assign(level=lv.sigma.map(lambda v: f"σ = {v:.3g}")), x="step", y="D_M - D_G", hue="level",
-             marker="o", ax=axes[1], palette="viridis")
+             marker="o", ax=axes[1], palette="viridis", errorbar=None)
 for ax in axes[:2]:
     ax.axhline(0, color="gray", lw=0.8)
 axes[2].axhline(0.8, color="gray", lw=0.8, ls="--")
