@@ -95,7 +95,7 @@ def ledger_markdown(results_dir: Path | None = None) -> str:
 
 
 # The README's headline rows, in reading order: one or two per work, the reproductions and the departures alike.
-HEADLINES = ("000-kl-transition", "000-kl-trained", "001-dataset-size", "001-DL-DG", "001-gauss-vs-mem-heldout",
+HEADLINES = ("000-kl-transition", "000-kl-trained", "001-dataset-size", "001-DL-DG", "001-gauss-vs-mem-heldout-clear",
              "001-strong-gen-xseed", "001-Nstar-exponent", "002-net-vs-DM-alike", "002-pspc-DM-equal", "002-flex")
 
 
