@@ -225,13 +225,8 @@ class Claims:
         ``wrong_world`` {statistic: value} (for a claim declared with one): what the statistics read in the declared
         wrong world (those not given read as measured); if every test holds there too, the verdict is 'not
         discriminating'."""
-        if id not in self.declared:
-            raise GendiffError(f"claim {id!r} was not declared in {self.notebook}; declared: "
-                               f"{', '.join(self.declared) or 'none'}")
+        est, per = self._tested(id, stats)
         tests = self._tests[id]
-        if set(stats) != set(tests):
-            raise GendiffError(f"claim {id!r} declares statistics {sorted(tests)}, got {sorted(stats)}")
-        est = {k: as_estimate(f"{id}.{k}", v) for k, v in stats.items()}
         over = self.declared[id].get("over")
         if over:  # an interval must be the t-interval over the declared replicates (a point value may sit beside it)
             bad = [k for k, e in est.items() if e is not None and e.lo is not None
@@ -248,7 +243,6 @@ class Claims:
                                "computing anything")
         if wrong_world and (not isinstance(wrong_world, dict) or set(wrong_world) - set(tests)):
             raise GendiffError(f"claim {id!r}: wrong_world must map some of its statistics {sorted(tests)} to values")
-        per = {k: INCONCLUSIVE if e is None else tests[k].decide(e) for k, e in est.items()}
         self._measured = True
         self.recorded[id] = dict(ours=ours, stats={k: e and asdict(e) for k, e in est.items()}, tests=per,
                                  verdict=combine(per.values()))
@@ -263,16 +257,21 @@ class Claims:
         self.save()
         return self.recorded[id]["verdict"]
 
-    def decide(self, id: str, **stats) -> str:
-        """What the declared tests of ``id`` say of these statistics, without recording them: e.g. the verdict an
-        interval from one source of variation alone would give, beside the recorded one."""
+    def _tested(self, id: str, stats: dict) -> tuple[dict, dict]:
+        """The statistics of a declared claim as Estimates, and each one's verdict under its declared test."""
         if id not in self.declared:
-            raise GendiffError(f"claim {id!r} was not declared in {self.notebook}")
+            raise GendiffError(f"claim {id!r} was not declared in {self.notebook}; declared: "
+                               f"{', '.join(self.declared) or 'none'}")
         tests = self._tests[id]
         if set(stats) != set(tests):
             raise GendiffError(f"claim {id!r} declares statistics {sorted(tests)}, got {sorted(stats)}")
         est = {k: as_estimate(f"{id}.{k}", v) for k, v in stats.items()}
-        return combine(INCONCLUSIVE if e is None else tests[k].decide(e) for k, e in est.items())
+        return est, {k: INCONCLUSIVE if e is None else tests[k].decide(e) for k, e in est.items()}
+
+    def decide(self, id: str, **stats) -> str:
+        """What the declared tests of ``id`` say of these statistics, without recording them: e.g. the verdict an
+        interval from one source of variation alone would give, beside the recorded one."""
+        return combine(self._tested(id, stats)[1].values())
 
     def number(self, key: str, value) -> None:
         """Record a number for sweeps and the ledger (not a verdict)."""
