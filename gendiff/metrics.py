@@ -5,7 +5,7 @@ import math
 
 import torch
 
-from ._checks import GendiffError, check_int
+from ._checks import GendiffError, check_choice, check_int
 from .denoisers.base import flat
 
 
@@ -337,6 +337,21 @@ def reference_distances(D, refs: dict, x0: torch.Tensor, sigmas, *, generator=No
             rows.append(dict(sigma=s, of=a, to=b, rmse=float(r_i.sum()) / x0.shape[0],
                              **({"rmse_i": r_i.numpy()} if per_image else {})))
     return rows
+
+
+def band_extreme(per_image, band, stat: str = "margin", idx=None) -> float:
+    """Notebook 04's held-out statistics of one net (Li et al. 2024, Figs. 3 and 5, read on new images), from the
+    per-image RMSEs of ``reference_distances(per_image=True)`` as a mapping (sigma, to) -> array: over the levels of
+    ``band``, the smallest margin RMSE(net, D_M) - RMSE(net, D_G) (``stat="margin"``) or the smallest ratio
+    RMSE(net, D_M own) / RMSE(net, D_M unseen) (``"own_vs_unseen"``), on the images ``idx`` (a bootstrap resample;
+    None: all). NaN for an empty band."""
+    import numpy as np
+
+    check_choice("stat", stat, ("margin", "own_vs_unseen"))
+    m = lambda to, sg: float(np.mean(per_image[sg, to] if idx is None else per_image[sg, to][idx]))  # noqa: E731
+    vals = [m("D_M", sg) - m("D_G", sg) if stat == "margin" else m("D_M own", sg) / m("D_M unseen", sg)
+            for sg in band]
+    return min(vals) if vals else float("nan")
 
 
 CLEARLY_WORSE = 0.05  # worse_band(by=): "clearly the worse denoiser" is at least 5 % farther from the clean images

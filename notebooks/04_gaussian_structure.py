@@ -209,8 +209,8 @@ from gendiff.cache import get_model
 from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
 from gendiff.device import stream, stream_seed
 from gendiff.distill import distill_adam, distill_cached, distill_lstsq, distill_pairs, paper_distill_lr
-from gendiff.metrics import (CLEARLY_WORSE, noise_removed, nmse_noise_floor, reference_distances, score_field_rmse,
-                             singular_vector_alignment, weight_nmse, worse_band)
+from gendiff.metrics import (CLEARLY_WORSE, band_extreme, noise_removed, nmse_noise_floor, reference_distances,
+                             score_field_rmse, singular_vector_alignment, weight_nmse, worse_band)
 from gendiff.plots import image_grid, style, t_ci
 from gendiff.progress import tqdm
 from gendiff.sampling import edm_sampler, initial_noise
@@ -621,17 +621,15 @@ gen_side = {name: dict(margin=heldout(name, "D_M - D_G", "min"), own_vs_unseen=h
             for name in M}  # 001-gauss-vs-mem-heldout's statistics, read for either net
 mem_side = {name: dict(margin=heldout(name, "D_G - D_M", "min"), own_vs_unseen=heldout(name, "own / unseen", "max"))
             for name in M}  # 001-mem-near-DM-heldout's
-per_img = {(r.net, r.seed, r.sigma, r.to): r.rmse_i for r in refd[refd.of == "D"].itertuples()}
+per_img = {}  # (net, seed) -> {(sigma, to): the net's per-image RMSEs to reference `to`}
+for r in refd[refd.of == "D"].itertuples():
+    per_img.setdefault((r.net, r.seed), {})[r.sigma, r.to] = r.rmse_i
 
 
 def clear_on(idx, name, stat):
-    """A 001-gauss-vs-mem-heldout-clear statistic of one net on the held-out images idx: per seed, the smallest over
-    its clear band of the margin or own/unseen; their mean over seeds (every index: the t-interval's mean)."""
-    def per_seed_(s_):
-        m = lambda to, sg: per_img[name, s_, sg, to][idx].mean()  # noqa: E731
-        return min(m("D_M", sg) - m("D_G", sg) if stat == "margin" else m("D_M own", sg) / m("D_M unseen", sg)
-                   for sg in band_clear[name])
-    return float(np.mean([per_seed_(s_) for s_ in seeds]))
+    """A 001-gauss-vs-mem-heldout-clear statistic of one net on the held-out images idx: per seed, its smallest over
+    the clear band (metrics.band_extreme); their mean over seeds (every index: the t-interval's mean)."""
+    return float(np.mean([band_extreme(per_img[name, s_], band_clear[name], stat, idx) for s_ in seeds]))
 
 
 def clear_interval(name, stat, col):
@@ -645,7 +643,7 @@ def clear_interval(name, stat, col):
 
 
 clear_side = {name: dict(margin=clear_interval(name, "margin", "D_M - D_G"),
-                         own_vs_unseen=clear_interval(name, "own", "own / unseen"))
+                         own_vs_unseen=clear_interval(name, "own_vs_unseen", "own / unseen"))
               for name in M}  # 001-gauss-vs-mem-heldout-clear's
 bands_txt = "; ".join(f"{name}: " + (", ".join(f"{sg:.3g}" for sg in b) or "none") for name, b in band.items())
 nm = near.groupby(["net", "sigma"]).mean(numeric_only=True)

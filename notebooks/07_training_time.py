@@ -257,8 +257,9 @@ from gendiff.cache import get_model, net_samples
 from gendiff.data import load_dataset
 from gendiff.denoisers import EmpiricalDenoiser, GaussianDenoiser
 from gendiff.device import stream, stream_seed
-from gendiff.metrics import (CLEARLY_WORSE, heldout_edm_loss, linearity_score, memorization_fraction,
-                             nearest_neighbors, reference_distances, score_field_rmse, worse_band)
+from gendiff.metrics import (CLEARLY_WORSE, band_extreme, heldout_edm_loss, linearity_score,
+                             memorization_fraction, nearest_neighbors, reference_distances, score_field_rmse,
+                             worse_band)
 from gendiff.plots import image_grid, style, t_ci
 from gendiff.progress import tqdm
 from gendiff.sampling import initial_noise
@@ -545,16 +546,15 @@ def held_at(run, n_train, step, col="margin", train_seed=s0):
 lad_h = hm[(hm.run == "ladder") & (hm.step >= ladder_from)]
 slope_h = {n: pd.Series({sd: np.polyfit(np.log2(g.step), g.margin, 1)[0] for sd, g in lad_h[lad_h.N == n]
                          .groupby("seed")}, dtype=float) for n in (N, N_control)}  # per seed, each net
-per_img = {(r.run, r.N, r.seed, r.step, r.sigma, r.to): r.rmse_i for r in held[held.of == "D"].itertuples()}
+per_img = {}  # (run, N, seed, step) -> {(sigma, to): the snapshot's per-image RMSEs to reference `to`}
+for r in held[held.of == "D"].itertuples():
+    per_img.setdefault((r.run, r.N, r.seed, r.step), {})[r.sigma, r.to] = r.rmse_i
 ladder_steps = [st for st in snapshots if st >= ladder_from]
 
 
 def held_on(idx, run, n_train, step, col="margin", train_seed=s0):
-    """held_at on the held-out images idx (a resample; every index: held_at itself)."""
-    m = lambda to, sg: per_img[run, n_train, train_seed, step, sg, to][idx].mean()  # noqa: E731
-    vals = [m("D_M", sg) - m("D_G", sg) if col == "margin" else m("D_M own", sg) / m("D_M unseen", sg)
-            for sg in band[n_train]]
-    return min(vals) if vals else float("nan")
+    """held_at on the held-out images idx (a resample; every index: held_at itself): metrics.band_extreme."""
+    return band_extreme(per_img[run, n_train, train_seed, step], band[n_train], col, idx)
 
 
 def slope_on(idx, n_train):

@@ -405,3 +405,19 @@ def test_denoiser_mse_per_image_is_each_images_mean_and_band_means_resample_them
     assert got["ELS"] == pytest.approx((full["ELS"][1][[1, 1, 0]].mean() + full["ELS"][2][[1, 1, 0]].mean()).item() / 2)
     assert analytic.band_means(full, sigmas, "pspc", np.array([4, 5]))["ELS"] == pytest.approx(
         analytic.band_means(full, sigmas, "pspc")["ELS"])  # none of its own resampled: all of its own
+
+
+def test_band_extreme_is_the_smallest_margin_or_ratio_over_the_band_on_the_resampled_images():
+    from gendiff.metrics import band_extreme
+
+    per = {(0.5, "D_G"): np.array([1.0, 2.0, 3.0]), (0.5, "D_M"): np.array([2.0, 2.0, 5.0]),
+           (0.1, "D_G"): np.array([1.0, 1.0, 1.0]), (0.1, "D_M"): np.array([1.5, 0.5, 1.0]),
+           (0.5, "D_M own"): np.array([1.0, 1.0, 1.0]), (0.5, "D_M unseen"): np.array([2.0, 2.0, 2.0]),
+           (0.1, "D_M own"): np.array([3.0, 3.0, 3.0]), (0.1, "D_M unseen"): np.array([3.0, 3.0, 3.0])}
+    assert band_extreme(per, [0.5, 0.1]) == pytest.approx(0.0)  # margins 1.0 and 0.0: the smallest
+    assert band_extreme(per, [0.5]) == pytest.approx(1.0)
+    assert band_extreme(per, [0.5, 0.1], idx=np.array([0, 0])) == pytest.approx(0.5)  # margins 1.0 and 0.5
+    assert band_extreme(per, [0.5, 0.1], "own_vs_unseen") == pytest.approx(0.5)
+    assert math.isnan(band_extreme(per, []))
+    with pytest.raises(GendiffError, match="stat"):
+        band_extreme(per, [0.5], "nope")
