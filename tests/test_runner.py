@@ -123,6 +123,16 @@ def test_notebook_pairs_in_sync(name):
     assert not any(o.get("output_type") == "error" for c in code for o in c.get("outputs", []))
 
 
+def test_no_notebook_pins_a_device():
+    """The device is one decision (gendiff.device): a notebook that names one would train on the CPU on a GPU
+    machine, or fail on a CPU one."""
+    import re
+
+    pinned = {n: re.findall(r"device\s*=\s*['\"](?:cpu|cuda|mps)", (ROOT / "notebooks" / f"{n}.py").read_text())
+              for n in NOTEBOOKS}
+    assert {n: v for n, v in pinned.items() if v} == {}
+
+
 def test_validation_messages():
     d = runner.notebook_parameters(runner.read_notebook("02_gaussian_optimality"))
     v = lambda nb, defaults, p: params.validate(runner.resolve(nb), defaults, p)  # noqa: E731

@@ -105,14 +105,18 @@ def _nets_11(p):
 
 
 def _nets_12(p):
-    """Every net the walks could reach: each setting's grid of N/d at each seed (adaptive)."""
+    """Every net the walks could reach: each setting's grid of N/d at each seed, the smaller net's, and the budget
+    setting's at budget_factor x the steps (adaptive)."""
     settings = list(zip(p["datasets"], p["sizes"])) + [(p["held_back_dataset"], p["held_back_size"])]
     big = [NetConfig(N=round(r * sz * sz), dataset=ds, size=sz, channels=p["channels"], steps=p["steps"], seed=s)
            for ds, sz in settings for s in p["seeds"] for r in p["ratios"]]
     small = [NetConfig(N=round(r * sz * sz), dataset=ds, size=sz, channels=p["small_channels"], steps=p["steps"],
                        seed=s) for ds, sz in zip(p["small_datasets"], p["small_sizes"]) for s in p["seeds"]
              for r in p["small_ratios"]]
-    return big + small
+    budget = [NetConfig(N=round(r * p["budget_size"] ** 2), dataset=p["budget_dataset"], size=p["budget_size"],
+                        channels=p["channels"], steps=p["steps"] * p["budget_factor"], seed=s)
+              for s in p["seeds"] for r in p["ratios"]]
+    return big + small + budget
 
 
 NETS = {"03_linearity": _nets_03, "04_gaussian_structure": _nets_04, "05_dataset_size": _nets_05,
