@@ -33,8 +33,9 @@ $(STAMP): pyproject.toml
 	@mkdir -p .state && touch $@
 
 # The study's nets first, as one plan (every distinct net once), then the notebooks warm; notebook 12 trains the nets
-# its adaptive walk reaches itself. One process by default: on a 2-core machine (2026-12-06, c = 16 at 368 img/s)
-# two single-threaded Dask workers took 0.70x the speed (bench/bench_train_plan.py); STUDY_WORKERS=N uses N workers.
+# its adaptive walk reaches itself. One process by default: on a 2-core machine two single-threaded Dask workers
+# took 0.70x the speed (2026-12-06, c = 16 at 368 img/s; bench/bench_train_plan.py) and about 0.5x (2026-12-07,
+# 784 img/s together against 1459-1698 for one process; docs/running.md); STUDY_WORKERS=N uses N workers.
 STUDY_WORKERS ?=
 study: setup
 	$(PY) -m gendiff train --profile default $(if $(STUDY_WORKERS),--workers $(STUDY_WORKERS))
